@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "av1d",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "av1d", targets: ["av1d"]),
+        .library(name: "NativeEncode", targets: ["NativeEncode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // FFmpeg 5.1 (libavformat, libavcodec, libavutil, libswscale) as one module.
+        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev"])]),
+        // No pkgConfig: Debian's SvtAv1Enc.pc adds -DEB_DLL, which SwiftPM rejects as unsafe.
+        .systemLibrary(name: "CSvtAv1", providers: [.apt(["libsvtav1enc-dev"])]),
+        .systemLibrary(name: "CAom", pkgConfig: "aom", providers: [.apt(["libaom-dev"])]),
+        // sched_setaffinity and CPU_SET are macros behind _GNU_SOURCE: a tiny C target reaches them.
+        .target(name: "CLinuxShims", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "NativeEncode", dependencies: ["CFFmpeg", "CSvtAv1", "CAom", "CLinuxShims"]),
+        .executableTarget(name: "av1d", dependencies: [
+            "NativeEncode",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "NativeEncodeTests", dependencies: ["NativeEncode"]),
+    ]
+)

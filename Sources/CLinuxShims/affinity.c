@@ -1,0 +1,41 @@
+#include "CLinuxShims.h"
+#include <sched.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+// A dynamically sized set: machines with more than CPU_SETSIZE (1024) CPUs exist.
+enum { AV1D_MAX_CPUS = 8192 };
+
+int av1d_set_thread_affinity(pid_t tid, const int *cpus, int count) {
+    cpu_set_t *set = CPU_ALLOC(AV1D_MAX_CPUS);
+    if (set == NULL) { errno = ENOMEM; return -1; }
+    size_t size = CPU_ALLOC_SIZE(AV1D_MAX_CPUS);
+    CPU_ZERO_S(size, set);
+    for (int i = 0; i < count; i++) {
+        if (cpus[i] < 0 || cpus[i] >= AV1D_MAX_CPUS) { CPU_FREE(set); errno = EINVAL; return -1; }
+        CPU_SET_S(cpus[i], size, set);
+    }
+    int rc = sched_setaffinity(tid, size, set);
+    int saved = errno;
+    CPU_FREE(set);
+    errno = saved;
+    return rc;
+}
+
+int av1d_get_thread_affinity(pid_t tid, int *out, int capacity) {
+    cpu_set_t *set = CPU_ALLOC(AV1D_MAX_CPUS);
+    if (set == NULL) { errno = ENOMEM; return -1; }
+    size_t size = CPU_ALLOC_SIZE(AV1D_MAX_CPUS);
+    CPU_ZERO_S(size, set);
+    if (sched_getaffinity(tid, size, set) != 0) { int saved = errno; CPU_FREE(set); errno = saved; return -1; }
+    int n = 0;
+    for (int cpu = 0; cpu < AV1D_MAX_CPUS && n < capacity; cpu++) {
+        if (CPU_ISSET_S(cpu, size, set)) out[n++] = cpu;
+    }
+    CPU_FREE(set);
+    return n;
+}
+
+pid_t av1d_gettid(void) { return (pid_t)syscall(SYS_gettid); }

@@ -1,0 +1,17 @@
+#ifndef AV1D_CLINUXSHIMS_H
+#define AV1D_CLINUXSHIMS_H
+
+#include <sys/types.h>
+
+/// Restricts thread `tid` (0 = the calling thread) to the `count` CPUs listed.
+/// Returns 0 or -1 with errno set. CPU_SET and friends are macros, hence this wrapper.
+int av1d_set_thread_affinity(pid_t tid, const int *cpus, int count);
+
+/// Writes the CPUs thread `tid` may run on into `out` (up to `capacity`).
+/// Returns how many were written, or -1 with errno set.
+int av1d_get_thread_affinity(pid_t tid, int *out, int capacity);
+
+/// The kernel thread id of the calling thread (gettid has no glibc wrapper before 2.30 everywhere).
+pid_t av1d_gettid(void);
+
+#endif

@@ -1,0 +1,125 @@
+import CFFmpeg
+import Foundation
+
+/// What travels from the decode thread to the encode thread, in file order.
+enum PipelineItem: ~Copyable {
+    /// A picture ready for the encoder: 4:2:0 at the output depth, `pts`/`pkt_duration` set
+    /// in the source video stream's time base.
+    case picture(Frame)
+    /// A packet of a kept stream, still carrying its input stream index.
+    case passthrough(Packet)
+    case finished(DecodeReport)
+    case failed(EncodeError)
+}
+
+/// What the decode thread noticed along the way.
+struct DecodeReport: Sendable {
+    var framesDecoded = 0
+    var corruptPackets = 0
+    var repairedTimestamps = 0
+    /// A read error that ended the input early (a truncated download, a bad sector).
+    var readError: String?
+}
+
+/// The decode side of the pipeline: demux, decode the video, convert pixels, convert
+/// subtitles, and hand everything to the encoder thread through a bounded queue.
+struct DecodeStage: ~Copyable, @unchecked Sendable {
+    let input: MediaInput
+    let decoder: VideoDecoder
+    var converter: PixelConverter
+    let subtitles: SubtitleConverters
+    let videoIndex: Int
+    /// Input streams whose packets go to the muxer (copied or converted).
+    let keptStreams: Set<Int>
+    /// Used when the decoder gives a frame no duration.
+    let nominalFrameDuration: Int64
+
+    private var report = DecodeReport()
+    private var lastPts: Int64?
+    private var lastDuration: Int64 = 0
+
+    init(input: consuming MediaInput, decoder: consuming VideoDecoder, converter: consuming PixelConverter,
+         subtitles: consuming SubtitleConverters, videoIndex: Int, keptStreams: Set<Int>, nominalFrameDuration: Int64) {
+        self.input = input
+        self.decoder = decoder
+        self.converter = converter
+        self.subtitles = subtitles
+        self.videoIndex = videoIndex
+        self.keptStreams = keptStreams
+        self.nominalFrameDuration = max(nominalFrameDuration, 1)
+    }
+
+    /// Runs to the end of the input, or until `stop` is raised or the queue is closed.
+    /// Always ends by pushing `.finished` or `.failed`.
+    consuming func run(into queue: HandoffQueue<PipelineItem>, stop: StopFlag) {
+        do throws(EncodeError) {
+            let packet = try Packet()
+            let frame = try Frame()
+            reading: while !stop.isRaised {
+                switch input.read(into: packet) {
+                case .packet:
+                    let index = packet.streamIndex
+                    if index == videoIndex {
+                        if decoder.send(packet) != nil { report.corruptPackets += 1 }
+                        packet.unref()
+                        guard try drainDecoder(frame, into: queue) else { return }
+                    } else if let converted = try subtitles.convert(packet) {
+                        packet.unref()
+                        guard queue.push(.passthrough(converted)) else { return }
+                    } else if keptStreams.contains(index) {
+                        guard queue.push(.passthrough(try Packet(movingFrom: packet))) else { return }
+                    } else {
+                        packet.unref()
+                    }
+                case .endOfFile:
+                    break reading
+                case .failed(let failure):
+                    report.readError = failure.message
+                    break reading
+                }
+            }
+            if stop.isRaised { queue.push(.failed(.cancelled)); return }
+            decoder.sendEndOfStream()
+            guard try drainDecoder(frame, into: queue) else { return }
+            queue.push(.finished(report))
+        } catch {
+            queue.push(.failed(error))
+        }
+    }
+
+    /// Moves every frame the decoder has ready into the queue. False if the queue was closed.
+    private mutating func drainDecoder(_ frame: borrowing Frame, into queue: HandoffQueue<PipelineItem>) throws(EncodeError) -> Bool {
+        while true {
+            let output: VideoDecoder.Output
+            do { output = try decoder.receive(into: frame) } catch {
+                // A broken frame costs that frame, as in any player; the count is reported.
+                report.corruptPackets += 1
+                continue
+            }
+            guard case .frame = output else { return true }
+            report.framesDecoded += 1
+            stampTime(on: frame)
+            let picture = try converter.convert(Frame(movingFrom: frame))
+            let bytes = picture.bufferBytes
+            guard queue.push(.picture(picture), bytes: bytes) else { return false }
+        }
+    }
+
+    /// Gives the frame a strictly increasing presentation time and a duration, both in the
+    /// source stream's time base, so variable frame rates survive exactly.
+    private mutating func stampTime(on frame: borrowing Frame) {
+        let picture = frame.pointer
+        var pts = picture.pointee.best_effort_timestamp
+        if pts == av1d_nopts_value() { pts = (lastPts ?? 0) + lastDuration }
+        if let lastPts, pts <= lastPts {
+            pts = lastPts + 1
+            report.repairedTimestamps += 1
+        }
+        let duration = picture.pointee.pkt_duration > 0 ? picture.pointee.pkt_duration : nominalFrameDuration
+        picture.pointee.pts = pts
+        picture.pointee.pkt_duration = duration
+        picture.pointee.pict_type = AV_PICTURE_TYPE_NONE
+        lastPts = pts
+        lastDuration = duration
+    }
+}

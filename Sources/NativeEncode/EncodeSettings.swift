@@ -1,0 +1,63 @@
+/// Which AV1 encoder library to use.
+public enum EncoderChoice: String, Sendable, CaseIterable, Codable {
+    /// SVT-AV1 when it can take the picture size, libaom otherwise.
+    case auto
+    case svt
+    case aom
+}
+
+/// The users' quality tiers: `very_high` runs one SVT preset slower than `high`.
+public enum QualityTier: String, Sendable, CaseIterable, Codable {
+    case high
+    case veryHigh = "very_high"
+}
+
+/// The tuning guide's table: CRF and SVT preset by picture height.
+public enum QualityTable {
+    public static func crf(height: Int) -> Int {
+        switch height {
+        case 2160...: 21
+        case 1440..<2160: 22
+        case 1080..<1440: 23
+        default: 24
+        }
+    }
+
+    public static func preset(height: Int, tier: QualityTier) -> Int {
+        let base = switch height {
+        case 2160...: 3
+        case 1080..<2160: 4
+        default: 5
+        }
+        return tier == .veryHigh ? base - 1 : base
+    }
+}
+
+/// What the caller asks of one encode. Unset values come from the quality table.
+public struct EncodeSettings: Sendable {
+    public var encoder: EncoderChoice = .auto
+    public var preset: Int?
+    public var crf: Int?
+    public var qualityTier: QualityTier = .veryHigh
+    /// Output bit depth, 8 or 10. 10 gives less banding at the same size.
+    public var bitDepth: Int = 10
+    /// SVT-AV1 film-grain synthesis strength, 0 (off) to 50.
+    public var filmGrain: Int = 0
+    /// The encoder's thread budget; nil means one per CPU the job may use.
+    public var threads: Int?
+    /// CPUs the whole job is confined to; nil means whatever the process may use.
+    public var cpus: CPUSet?
+    /// Frames between keyframes; nil means about ten seconds of video.
+    public var keyframeInterval: Int?
+    /// SVT mini-GOP of 2^levels frames; 4 (16 frames) is what FFmpeg's wrapper uses, and less memory than 5.
+    public var hierarchicalLevels: Int = 4
+    /// Frames the decode stage may hold ready ahead of the encoder.
+    public var queueDepth: Int = 8
+    /// Also show the libraries' own logs (SVT-AV1 prints its configuration).
+    public var verbose = false
+
+    public init() {}
+
+    public func resolvedCRF(height: Int) -> Int { crf ?? QualityTable.crf(height: height) }
+    public func resolvedPreset(height: Int) -> Int { preset ?? QualityTable.preset(height: height, tier: qualityTier) }
+}

@@ -1,0 +1,28 @@
+/// The outcome of one successful encode.
+public struct EncodeSummary: Sendable, Codable {
+    public var input: String
+    public var output: String
+    public var encoder: String
+    public var preset: Int
+    public var crf: Int
+    public var bitDepth: Int
+    public var threads: Int
+    public var cpus: CPUSet
+    public var width: Int
+    public var height: Int
+    public var framesDecoded: Int
+    public var framesEncoded: Int
+    /// Video duration: from the first frame's start to the last frame's end.
+    public var durationSeconds: Double
+    public var wallSeconds: Double
+    public var fps: Double
+    public var inputBytes: Int64
+    public var outputBytes: Int64
+    public var peakRSSBytes: Int
+    /// The most picture memory waiting between decoder and encoder at once.
+    public var peakQueuedFrameBytes: Int
+    /// Things worth knowing: dropped or converted streams, repaired timestamps, HDR caveats.
+    public var notes: [String]
+
+    public var sizeRatio: Double { inputBytes > 0 ? Double(outputBytes) / Double(inputBytes) : 0 }
+}

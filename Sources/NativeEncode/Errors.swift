@@ -1,0 +1,62 @@
+import CFFmpeg
+
+/// A failed FFmpeg call: what was attempted and FFmpeg's own message for the code.
+public struct AVFailure: Error, CustomStringConvertible, Sendable {
+    public let code: Int32
+    public let operation: String
+
+    public init(code: Int32, operation: String) {
+        self.code = code
+        self.operation = operation
+    }
+
+    /// FFmpeg's text for the code (`av_strerror`), e.g. "Invalid data found when processing input".
+    public var message: String { Self.describe(code) }
+
+    public var description: String { "\(operation): \(message)" }
+
+    static func describe(_ code: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        av_strerror(code, &buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Throws unless an FFmpeg return code is non-negative; returns it for calls that report counts.
+@discardableResult
+func avCheck(_ code: Int32, _ operation: @autoclosure () -> String) throws(AVFailure) -> Int32 {
+    if code < 0 { throw AVFailure(code: code, operation: operation()) }
+    return code
+}
+
+/// Why an encode did not produce an output. `nothingToDo` is an expected outcome, not a fault.
+public enum EncodeError: Error, CustomStringConvertible, Sendable {
+    public enum NothingToDo: Sendable, Equatable {
+        case noVideoStream
+        case alreadyAV1
+    }
+
+    case nothingToDo(NothingToDo)
+    /// The input could not be opened or understood (empty, garbage, truncated beyond use).
+    case unreadableInput(String)
+    /// An FFmpeg call failed while processing.
+    case library(AVFailure)
+    /// The AV1 encoder refused the configuration or a picture.
+    case encoder(String)
+    /// The output could not be written, synced or renamed.
+    case output(String)
+    /// The caller asked the encode to stop.
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .nothingToDo(.noVideoStream): "no video stream"
+        case .nothingToDo(.alreadyAV1): "already AV1"
+        case .unreadableInput(let why): "unreadable input: \(why)"
+        case .library(let failure): failure.description
+        case .encoder(let why): "encoder: \(why)"
+        case .output(let why): "output: \(why)"
+        case .cancelled: "cancelled"
+        }
+    }
+}

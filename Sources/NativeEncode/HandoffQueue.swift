@@ -1,0 +1,98 @@
+import Foundation
+
+/// A bounded first-in first-out queue between two threads that moves owned values.
+/// Producers block while it is full, so memory held between the stages stays bounded;
+/// it also counts the bytes its elements hold, for the memory report.
+final class HandoffQueue<Element: ~Copyable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let storage: UnsafeMutablePointer<Element>
+    private var weights: [Int]
+    private let capacity: Int
+    private var head = 0
+    private var count = 0
+    private var closed = false
+    private var heldBytes = 0
+    private var peakBytes = 0
+
+    init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+        storage = .allocate(capacity: capacity)
+        weights = Array(repeating: 0, count: capacity)
+    }
+
+    /// Appends `element`, waiting for room. Returns false (and drops it) once the queue is closed.
+    @discardableResult
+    func push(_ element: consuming Element, bytes: Int = 0) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while count == capacity && !closed { condition.wait() }
+        if closed { return false }
+        let slot = (head + count) % capacity
+        (storage + slot).initialize(to: element)
+        weights[slot] = bytes
+        count += 1
+        heldBytes += bytes
+        peakBytes = max(peakBytes, heldBytes)
+        condition.broadcast()
+        return true
+    }
+
+    /// Removes the oldest element, waiting for one. Nil once the queue is closed and empty.
+    func pop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while count == 0 && !closed { condition.wait() }
+        if count == 0 { return nil }
+        let element = (storage + head).move()
+        heldBytes -= weights[head]
+        head = (head + 1) % capacity
+        count -= 1
+        condition.broadcast()
+        return element
+    }
+
+    /// Stops the queue: waiting producers give up, consumers drain what is left.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The most bytes the queue held at once.
+    var peakHeldBytes: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return peakBytes
+    }
+
+    deinit {
+        for offset in 0..<count { (storage + (head + offset) % capacity).deinitialize(count: 1) }
+        storage.deallocate()
+    }
+}
+
+/// Hands a uniquely owned value to another thread: the closure that starts the thread
+/// cannot capture a noncopyable value, so it takes it from here exactly once.
+final class Handover<Value: ~Copyable>: @unchecked Sendable {
+    private var value: Value?
+
+    init(_ value: consuming Value) { self.value = consume value }
+
+    func take() -> Value {
+        guard let taken = value.take() else { preconditionFailure("handed over twice") }
+        return taken
+    }
+}
+
+/// A flag one thread raises and others poll.
+public final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+
+    public init() {}
+
+    public func raise() { lock.withLock { raised = true } }
+    public var isRaised: Bool { lock.withLock { raised } }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Where an encode stands, in frames: exact counts, not guesses from file sizes.
+public struct EncodeProgress: Sendable, Codable {
+    public var framesEncoded: Int
+    /// Frames expected: the container's count, or duration x frame rate when it stores none.
+    public var framesTotal: Int
+    public var elapsedSeconds: Double
+    /// Frames encoded per wall-clock second so far.
+    public var fps: Double
+    public var outputBytes: Int64
+    /// Seconds left at the current speed; nil until there is a speed to go by.
+    public var etaSeconds: Double?
+
+    /// 0...1; stays below 1 until the encode has really finished.
+    public var fraction: Double {
+        guard framesTotal > 0 else { return 0 }
+        return min(Double(framesEncoded) / Double(framesTotal), 0.999)
+    }
+}
+
+/// Receives progress from the encode thread; must return quickly.
+public typealias ProgressObserver = @Sendable (EncodeProgress) -> Void
+
+/// Turns frame counts into throttled progress reports.
+struct ProgressMeter {
+    let framesTotal: Int
+    let observer: ProgressObserver?
+    let interval: Double
+    private let start = Date()
+    private var lastReport = Date.distantPast
+
+    init(framesTotal: Int, observer: ProgressObserver?, interval: Double = 0.25) {
+        self.framesTotal = framesTotal
+        self.observer = observer
+        self.interval = interval
+    }
+
+    var elapsed: Double { Date().timeIntervalSince(start) }
+
+    mutating func update(frames: Int, outputBytes: Int64, force: Bool = false) {
+        guard let observer else { return }
+        let now = Date()
+        guard force || now.timeIntervalSince(lastReport) >= interval else { return }
+        lastReport = now
+        let elapsed = now.timeIntervalSince(start)
+        let fps = elapsed > 0 ? Double(frames) / elapsed : 0
+        let remaining = max(framesTotal - frames, 0)
+        let eta: Double? = fps > 0 && frames >= 2 ? Double(remaining) / fps : nil
+        observer(EncodeProgress(framesEncoded: frames, framesTotal: max(framesTotal, frames), elapsedSeconds: elapsed,
+                                fps: fps, outputBytes: outputBytes, etaSeconds: eta))
+    }
+}
+
+/// This process's memory, from /proc/self/status.
+public enum ProcessMemory {
+    /// Peak resident set size (VmHWM) in bytes.
+    public static func peakRSS() -> Int { field("VmHWM:") }
+    /// Current resident set size (VmRSS) in bytes.
+    public static func currentRSS() -> Int { field("VmRSS:") }
+
+    private static func field(_ name: String) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix(name) {
+            let kilobytes = line.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) } ?? 0
+            return kilobytes * 1024
+        }
+        return 0
+    }
+}

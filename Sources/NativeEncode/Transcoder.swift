@@ -1,0 +1,203 @@
+import CFFmpeg
+import Foundation
+
+/// Turns one media file into an AV1 Matroska file, in process:
+/// demux → decode → convert (decode thread) → encode → mux (calling thread) → sync → rename.
+public struct Transcoder: Sendable {
+    public var settings: EncodeSettings
+
+    public init(settings: EncodeSettings) {
+        self.settings = settings
+    }
+
+    /// Encodes `inputPath` into `outputPath`. The output appears only complete and synced;
+    /// on any failure nothing is left at `outputPath` and the input is untouched.
+    public func encode(input inputPath: String, output outputPath: String, overwrite: Bool = false,
+                       observer: ProgressObserver? = nil, stop: StopFlag = StopFlag()) throws(EncodeError) -> EncodeSummary {
+        try OutputTarget.check(input: inputPath, output: outputPath, overwrite: overwrite)
+        LibraryLogs.configure(verbose: settings.verbose)
+        // Confine the job first: every thread created from here on (decoder, encoder) inherits it.
+        if let cpus = settings.cpus { try CPUAffinity.confineProcess(to: cpus) }
+        let cpus = settings.cpus ?? CPUAffinity.current()
+        let threads = settings.threads ?? max(cpus.count, 1)
+
+        let input = try MediaInput(path: inputPath)
+        let source = SourceInfo(input)
+        guard let videoIndex = source.videoIndex else { throw .nothingToDo(.noVideoStream) }
+        if source.isAV1 { throw .nothingToDo(.alreadyAV1) }
+
+        let temporaryPath = OutputTarget.temporaryPath(for: outputPath)
+        defer { unlink(temporaryPath) }
+        let plan = StreamPlan(input, videoIndex: videoIndex)
+        let subtitles = try SubtitleConverters(plan, input: input)
+        let muxer = try MatroskaOutput(path: temporaryPath)
+        let mapping = try OutputLayout.build(plan, input: input, output: muxer, converters: subtitles)
+        let videoStream = input.stream(videoIndex)
+        let timeBases = (0..<input.streamCount).map { input.stream($0).pointee.time_base }
+        let frameRate = Self.nominalFrameRate(of: videoStream)
+        let frameDuration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), videoStream.pointee.time_base)
+        let keptStreams = Set(plan.actions.indices.filter { plan.actions[$0] == .copy })
+
+        let decoder = try VideoDecoder(stream: videoStream, threads: 0)
+        var session = MuxSession(muxer: muxer, mapping: mapping, inputTimeBases: timeBases, videoInputIndex: videoIndex,
+                                 meter: ProgressMeter(framesTotal: source.estimatedFrames, observer: observer))
+        let stage = DecodeStage(input: input, decoder: decoder, converter: PixelConverter(bitDepth: settings.bitDepth),
+                                subtitles: subtitles, videoIndex: videoIndex, keptStreams: keptStreams,
+                                nominalFrameDuration: frameDuration)
+
+        // The decode stage needs its own stream pointer for HDR side data; it stays valid while
+        // the stage (which owns the input) runs, and the stage is joined before we return.
+        let queue = HandoffQueue<PipelineItem>(capacity: max(settings.queueDepth, 1))
+        let decodeThread = PipelineThread(name: "av1d-decode") { [handover = Handover(stage)] in
+            handover.take().run(into: queue, stop: stop)
+        }
+        defer {
+            queue.close()
+            decodeThread.join()
+        }
+
+        var report = DecodeReport()
+        var notes = plan.notes
+        let resolved = try encodeAll(queue: queue, session: &session, source: source, videoStream: videoStream,
+                                     frameRate: frameRate, threads: threads, stop: stop, report: &report, notes: &notes)
+        try session.finish()
+        decodeThread.join()
+        try DurableFile.sync(temporaryPath)
+        try DurableFile.rename(temporaryPath, to: outputPath)
+
+        if report.corruptPackets > 0 { notes.append("\(report.corruptPackets) corrupt video packets or frames skipped") }
+        if report.repairedTimestamps > 0 { notes.append("\(report.repairedTimestamps) out-of-order timestamps repaired") }
+        if let readError = report.readError { notes.append("input ended early: \(readError)") }
+        let wall = session.meter.elapsed
+        return EncodeSummary(
+            input: inputPath, output: outputPath, encoder: resolved.name, preset: resolved.config.preset,
+            crf: resolved.config.crf, bitDepth: settings.bitDepth, threads: threads, cpus: cpus,
+            width: resolved.config.width, height: resolved.config.height,
+            framesDecoded: report.framesDecoded, framesEncoded: session.framesEncoded,
+            durationSeconds: session.durationSeconds, wallSeconds: wall,
+            fps: wall > 0 ? Double(session.framesEncoded) / wall : 0,
+            inputBytes: OutputTarget.size(of: inputPath), outputBytes: OutputTarget.size(of: outputPath),
+            peakRSSBytes: ProcessMemory.peakRSS(), peakQueuedFrameBytes: queue.peakHeldBytes, notes: notes)
+    }
+
+    /// Takes items until the first picture (which decides the encoder), then runs the encoder.
+    private func encodeAll(queue: HandoffQueue<PipelineItem>, session: inout MuxSession, source: SourceInfo,
+                           videoStream: UnsafeMutablePointer<AVStream>, frameRate: AVRational, threads: Int,
+                           stop: StopFlag, report: inout DecodeReport, notes: inout [String]) throws(EncodeError) -> (name: String, config: VideoEncoderConfig) {
+        while true {
+            guard let item = queue.pop() else { throw .cancelled }
+            switch consume item {
+            case .passthrough(let packet):
+                try session.passthrough(packet)
+            case .failed(let error):
+                throw error
+            case .finished:
+                throw .unreadableInput("no video frame could be decoded")
+            case .picture(let first):
+                let config = encoderConfig(for: first, source: source, videoStream: videoStream, frameRate: frameRate, threads: threads)
+                if let dynamic = HDRMetadata.dynamicKind(of: first, source: videoStream) {
+                    notes.append("\(dynamic.rawValue) dynamic metadata cannot be carried over; the output keeps HDR10 static metadata only")
+                }
+                let useSvt = switch settings.encoder {
+                case .aom: false
+                case .svt, .auto: SvtEncoder.accepts(width: config.width, height: config.height)
+                }
+                if !useSvt && settings.encoder == .svt {
+                    notes.append("SVT-AV1 cannot encode \(config.width)x\(config.height) (needs even sizes of at least 64); libaom used")
+                }
+                if useSvt {
+                    var encoder = try SvtEncoder(config)
+                    try run(&encoder, first: first, queue: queue, session: &session, source: videoStream, stop: stop, report: &report)
+                    return (encoder.name, config)
+                } else {
+                    var encoder = try AomEncoder(config)
+                    try run(&encoder, first: first, queue: queue, session: &session, source: videoStream, stop: stop, report: &report)
+                    return (encoder.name, config)
+                }
+            }
+        }
+    }
+
+    private func run<Encoder: AV1Encoder & ~Copyable>(_ encoder: inout Encoder, first: consuming Frame,
+                                                      queue: HandoffQueue<PipelineItem>, session: inout MuxSession,
+                                                      source: UnsafeMutablePointer<AVStream>,
+                                                      stop: StopFlag, report: inout DecodeReport) throws(EncodeError) {
+        try session.start(sequenceHeader: encoder.sequenceHeader, first: first, source: source)
+        var index: Int64 = 0
+        try encodePicture(first, with: &encoder, index: &index, session: &session)
+        while true {
+            guard let item = queue.pop() else { throw .cancelled }
+            if stop.isRaised { throw .cancelled }
+            switch consume item {
+            case .picture(let picture): try encodePicture(picture, with: &encoder, index: &index, session: &session)
+            case .passthrough(let packet): try session.passthrough(packet)
+            case .failed(let error): throw error
+            case .finished(let decodeReport):
+                report = decodeReport
+                try encoder.finish { (packet) throws(EncodeError) in try session.writeVideo(packet) }
+                return
+            }
+        }
+    }
+
+    private func encodePicture<Encoder: AV1Encoder & ~Copyable>(_ picture: consuming Frame, with encoder: inout Encoder,
+                                                                index: inout Int64, session: inout MuxSession) throws(EncodeError) {
+        session.willEncode(index: index, pts: picture.pointer.pointee.pts, duration: picture.pointer.pointee.pkt_duration)
+        try encoder.send(picture, index: index)
+        index += 1
+        try encoder.drain { (packet) throws(EncodeError) in try session.writeVideo(packet) }
+    }
+
+    private func encoderConfig(for frame: borrowing Frame, source: SourceInfo, videoStream: UnsafeMutablePointer<AVStream>,
+                               frameRate: AVRational, threads: Int) -> VideoEncoderConfig {
+        let picture = frame.pointer.pointee
+        let fps = av_q2d(frameRate)
+        return VideoEncoderConfig(
+            width: frame.width, height: frame.height, bitDepth: settings.bitDepth, frameRate: frameRate,
+            preset: settings.resolvedPreset(height: frame.height), crf: settings.resolvedCRF(height: frame.height),
+            keyframeInterval: settings.keyframeInterval ?? max(Int((fps * 10).rounded()), 1),
+            hierarchicalLevels: settings.hierarchicalLevels, threads: threads, filmGrain: settings.filmGrain,
+            color: ColorDescription(primaries: Int32(picture.color_primaries.rawValue), transfer: Int32(picture.color_trc.rawValue),
+                                    matrix: Int32(picture.colorspace.rawValue), range: Int32(picture.color_range.rawValue)),
+            chromaLocation: picture.chroma_location,
+            masteringDisplay: HDRMetadata.masteringDisplay(of: frame, source: videoStream).flatMap(MasteringDisplay.init),
+            contentLight: HDRMetadata.contentLight(of: frame, source: videoStream)
+                .map { ContentLightLevel(maxCLL: Int($0.MaxCLL), maxFALL: Int($0.MaxFALL)) })
+    }
+
+    /// The stream's average rate, or its base rate, or 25: encoders want a sane nominal rate.
+    static func nominalFrameRate(of stream: UnsafeMutablePointer<AVStream>) -> AVRational {
+        for rate in [stream.pointee.avg_frame_rate, stream.pointee.r_frame_rate] where rate.num > 0 && rate.den > 0 {
+            let value = av_q2d(rate)
+            if value >= 1 && value <= 240 { return rate }
+        }
+        return AVRational(num: 25, den: 1)
+    }
+}
+
+/// A dedicated OS thread (not the cooperative pool: decoding blocks) that can be joined.
+final class PipelineThread: @unchecked Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var joined = false
+
+    init(name: String, body: @escaping @Sendable () -> Void) {
+        let thread = Thread { [finished] in
+            body()
+            finished.signal()
+        }
+        thread.name = name
+        // FFmpeg's decoders can use deep stacks when they decode on the calling thread.
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Waits for the thread's body to return; later calls return at once.
+    func join() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !joined else { return }
+        finished.wait()
+        joined = true
+    }
+}

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import NativeEncode
+
+struct EncodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Encode one file to AV1 Matroska.",
+        discussion: """
+            Exit status: 0 encoded, 1 failed, 3 nothing to do (already AV1 or no video stream).
+            Defaults follow the tuning guide: CRF 21/22/23/24 and SVT preset 3/4/4/5 for \
+            2160/1440/1080/smaller, one preset slower with --quality-tier very_high; 10-bit output.
+            """)
+
+    @Argument(help: "The media file to encode.")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Output file (default: <dir>/<stem>.av1.mkv beside the input).")
+    var output: String?
+
+    @Flag(help: "Replace OUTPUT if it exists (never the input).")
+    var overwrite = false
+
+    @Option(help: "SVT-AV1 preset 0 (slowest) to 13 (fastest); default from the quality table.")
+    var preset: Int?
+
+    @Option(help: "Constant rate factor 1-63; default from the quality table.")
+    var crf: Int?
+
+    @Option(help: "svt, aom or auto (SVT-AV1 unless the picture size needs libaom).")
+    var encoder: EncoderChoice = .auto
+
+    @Option(name: .customLong("bit-depth"), help: "Output bit depth: 8 or 10.")
+    var bitDepth = 10
+
+    @Option(name: .customLong("film-grain"), help: "Film-grain synthesis strength 0-50.")
+    var filmGrain = 0
+
+    @Option(help: "Encoder thread budget (default: one per CPU the job may use).")
+    var threads: Int?
+
+    @Option(help: "Run the whole job on these CPUs only, e.g. 0-7,16-23.")
+    var cpus: String?
+
+    @Option(name: .customLong("keyint"), help: "Frames between keyframes (default: about 10 seconds).")
+    var keyframeInterval: Int?
+
+    @Option(help: "Progress display: bar, json or none (default: bar on a terminal, else none).")
+    var progress: ProgressStyle?
+
+    @Option(name: .customLong("quality-tier"), help: "high or very_high (one SVT preset slower).")
+    var qualityTier: QualityTier = .veryHigh
+
+    @Flag(name: .shortAndLong, help: "Also show the libraries' own logs, SVT-AV1's configuration included.")
+    var verbose = false
+
+    func validate() throws {
+        if let preset, !(-1...13).contains(preset) { throw ValidationError("--preset must be between -1 and 13") }
+        if let crf, !(1...63).contains(crf) { throw ValidationError("--crf must be between 1 and 63") }
+        if ![8, 10].contains(bitDepth) { throw ValidationError("--bit-depth must be 8 or 10") }
+        if !(0...50).contains(filmGrain) { throw ValidationError("--film-grain must be between 0 and 50") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let keyframeInterval, keyframeInterval < 1 { throw ValidationError("--keyint must be at least 1") }
+        if let cpus, CPUSet(list: cpus) == nil { throw ValidationError("--cpus must be a CPU list like 0-7,16-23") }
+    }
+
+    func run() throws {
+        var settings = EncodeSettings()
+        settings.encoder = encoder
+        settings.preset = preset
+        settings.crf = crf
+        settings.qualityTier = qualityTier
+        settings.bitDepth = bitDepth
+        settings.filmGrain = filmGrain
+        settings.threads = threads
+        settings.cpus = cpus.flatMap(CPUSet.init(list:))
+        settings.keyframeInterval = keyframeInterval
+        settings.verbose = verbose
+
+        let destination = output ?? EncodeCommand.defaultOutput(for: input)
+        let display = ProgressDisplay(style: progress ?? (Terminal.isInteractive ? .bar : .none), file: input)
+        let stop = StopFlag()
+        let signals = SignalWatch(stop: stop)
+        defer { signals.cancel() }
+        do {
+            let summary = try Transcoder(settings: settings)
+                .encode(input: input, output: destination, overwrite: overwrite, observer: display.observer, stop: stop)
+            display.finish()
+            print(summary.report)
+        } catch {
+            display.finish()
+            switch error {
+            case .nothingToDo(let reason):
+                Terminal.error("\(input): nothing to do: \(EncodeError.nothingToDo(reason))")
+                throw ExitCode(3)
+            default:
+                Terminal.error("\(input): \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    static func defaultOutput(for input: String) -> String {
+        URL(fileURLWithPath: input).deletingPathExtension().appendingPathExtension("av1.mkv").path
+    }
+}
+
+extension EncoderChoice: ExpressibleByArgument {}
+extension QualityTier: ExpressibleByArgument {}
+
+/// SIGINT/SIGTERM during an encode: stop cleanly, so the partial output is removed.
+final class SignalWatch {
+    private let sources: [DispatchSourceSignal]
+
+    init(stop: StopFlag) {
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                // A second signal while stopping means "now".
+                if stop.isRaised { _exit(130) }
+                stop.raise()
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() { sources.forEach { $0.cancel() } }
+}
+
+extension EncodeSummary {
+    /// The one summary printed at the end of `av1d encode`.
+    var report: String {
+        let ratio = String(format: "%.3f", sizeRatio)
+        return """
+            \(output)
+              \(encoder), preset \(preset), CRF \(crf), \(bitDepth)-bit, \(threads) threads on CPUs \(cpus), \(width)x\(height)
+              frames \(framesEncoded) (decoded \(framesDecoded)), duration \(Format.seconds(durationSeconds)), \
+            wall \(Format.seconds(wallSeconds)), \(String(format: "%.2f", fps)) fps
+              size \(Format.bytes(inputBytes)) -> \(Format.bytes(outputBytes)) (ratio \(ratio)), \
+            peak memory \(Format.bytes(Int64(peakRSSBytes))) (frames queued at peak \(Format.bytes(Int64(peakQueuedFrameBytes))))
+            """ + notes.map { "\n  note: \($0)" }.joined()
+    }
+}

