@@ -9,6 +9,8 @@ struct SvtEncoder: ~Copyable, AV1Encoder {
     let name: String
     /// Set once the packet flagged end-of-stream has been handed over.
     private var reachedEnd = false
+    /// Set once the end-of-stream buffer was sent; SVT complains when torn down without one.
+    private var sentEnd = false
 
     /// SVT-AV1 refuses odd sizes and sizes under 64x64.
     static func accepts(width: Int, height: Int) -> Bool {
@@ -133,17 +135,22 @@ struct SvtEncoder: ~Copyable, AV1Encoder {
     }
 
     mutating func finish(_ sink: (EncodedPacket) throws(EncodeError) -> Void) throws(EncodeError) {
-        var endOfStream = EbBufferHeaderType()
-        endOfStream.size = UInt32(MemoryLayout<EbBufferHeaderType>.size)
-        endOfStream.flags = UInt32(EB_BUFFERFLAG_EOS)
-        endOfStream.pic_type = EB_AV1_INVALID_PICTURE
-        try Self.check(svt_av1_enc_send_picture(handle, &endOfStream), "send_picture(EOS)")
+        try Self.check(Self.sendEndOfStream(handle), "send_picture(EOS)")
+        sentEnd = true
         while !reachedEnd {
             switch try poll(wait: true) {
             case .packet(let packet): try sink(packet)
             case .empty, .endOfStream: return
             }
         }
+    }
+
+    private static func sendEndOfStream(_ handle: UnsafeMutablePointer<EbComponentType>) -> EbErrorType {
+        var endOfStream = EbBufferHeaderType()
+        endOfStream.size = UInt32(MemoryLayout<EbBufferHeaderType>.size)
+        endOfStream.flags = UInt32(EB_BUFFERFLAG_EOS)
+        endOfStream.pic_type = EB_AV1_INVALID_PICTURE
+        return svt_av1_enc_send_picture(handle, &endOfStream)
     }
 
     /// One `get_packet` call. An empty queue is a normal answer, not an error.
@@ -188,6 +195,10 @@ struct SvtEncoder: ~Copyable, AV1Encoder {
     }
 
     deinit {
+        if !sentEnd {
+            // Abandoned mid-stream (cancelled or failed): end the stream so SVT shuts down quietly.
+            _ = Self.sendEndOfStream(handle)
+        }
         _ = svt_av1_enc_deinit(handle)
         _ = svt_av1_enc_deinit_handle(handle)
     }

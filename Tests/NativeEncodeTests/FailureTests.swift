@@ -1,0 +1,80 @@
+import Foundation
+import NativeEncode
+import Testing
+
+@Suite("Bad input and refusals")
+struct FailureTests {
+    @Test("unreadable inputs fail with the library's reason and leave nothing behind", arguments: [
+        "empty.mp4", "garbage.mkv", "text.mp4", "truncated.mp4",
+    ])
+    func unreadable(name: String) throws {
+        let scratch = try Scratch()
+        let before = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path(name)))
+        #expect {
+            _ = try encodeFixture(name, in: scratch)
+        } throws: { error in
+            guard case .unreadableInput(let reason) = error as? EncodeError else { return false }
+            return !reason.isEmpty
+        }
+        #expect(scratch.contents.isEmpty, "no output and no temporary file")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: Fixtures.path(name))) == before)
+    }
+
+    @Test("a truncated Matroska download encodes what it holds")
+    func truncatedMatroska() throws {
+        let scratch = try Scratch()
+        let (summary, output) = try encodeFixture("truncated.mkv", in: scratch)
+        #expect(summary.framesEncoded > 0)
+        #expect(summary.framesEncoded == summary.framesDecoded)
+        #expect(try Probe.decodeWithDav1d(output).frames == summary.framesEncoded)
+    }
+
+    @Test("nothing to do: already AV1, or no video stream", arguments: [
+        ("av1.mkv", EncodeError.NothingToDo.alreadyAV1), ("audio-only.m4a", .noVideoStream),
+    ])
+    func nothingToDo(name: String, reason: EncodeError.NothingToDo) throws {
+        let scratch = try Scratch()
+        #expect {
+            _ = try encodeFixture(name, in: scratch)
+        } throws: { error in
+            guard case .nothingToDo(let got) = error as? EncodeError else { return false }
+            return got == reason
+        }
+        #expect(scratch.contents.isEmpty)
+    }
+
+    @Test("never overwrites the input, nor an existing output unless asked")
+    func overwriteRules() throws {
+        let scratch = try Scratch()
+        let input = scratch.path("clip.mkv")
+        try FileManager.default.copyItem(atPath: Fixtures.path("tiny.mkv"), toPath: input)
+        let original = try Data(contentsOf: URL(fileURLWithPath: input))
+        let transcoder = Transcoder(settings: fastSettings())
+        #expect(throws: EncodeError.self) { _ = try transcoder.encode(input: input, output: input, overwrite: true) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: input)) == original)
+
+        let output = scratch.path("out.mkv")
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: output))
+        #expect(throws: EncodeError.self) { _ = try transcoder.encode(input: input, output: output) }
+        #expect(try String(contentsOfFile: output, encoding: .utf8) == "keep me")
+        _ = try transcoder.encode(input: input, output: output, overwrite: true)
+        #expect(try Probe.streams(output).first?.codecName == "av1")
+        #expect(Set(scratch.contents) == ["clip.mkv", "out.mkv"], "no temporary file left")
+    }
+
+    @Test("a stop request ends the encode and removes the partial output")
+    func cancellation() throws {
+        let scratch = try Scratch()
+        let stop = StopFlag()
+        let output = scratch.path("bbb.mkv")
+        #expect {
+            _ = try Transcoder(settings: fastSettings()).encode(
+                input: Fixtures.path("bbb720.mp4"), output: output,
+                observer: { progress in if progress.framesEncoded >= 5 { stop.raise() } }, stop: stop)
+        } throws: { error in
+            if case .cancelled = error as? EncodeError { return true }
+            return false
+        }
+        #expect(scratch.contents.isEmpty)
+    }
+}
