@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // FFmpeg 5.1 (libavformat, libavcodec, libavutil, libswscale) as one module.
@@ -21,10 +22,16 @@ let package = Package(
         // sched_setaffinity and CPU_SET are macros behind _GNU_SOURCE: a tiny C target reaches them.
         .target(name: "CLinuxShims", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "NativeEncode", dependencies: ["CFFmpeg", "CSvtAv1", "CAom", "CLinuxShims"]),
-        .executableTarget(name: "av1d", dependencies: [
+        // The library daemon: config, scanner, gates, job store, workers, verify, replace, recovery.
+        .target(name: "AV1Daemon", dependencies: [
             "NativeEncode",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .executableTarget(name: "av1d", dependencies: [
+            "NativeEncode", "AV1Daemon",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NativeEncodeTests", dependencies: ["NativeEncode"]),
+        .testTarget(name: "AV1DaemonTests", dependencies: ["AV1Daemon"]),
     ]
 )

@@ -52,7 +52,7 @@ public struct EncodeSettings: Sendable {
     /// SVT mini-GOP of 2^levels frames; 4 (16 frames) is what FFmpeg's wrapper uses, and less memory than 5.
     public var hierarchicalLevels: Int = 4
     /// Frames the decode stage may hold ready ahead of the encoder.
-    public var queueDepth: Int = 8
+    public var queueDepth: Int = 3
     /// Also show the libraries' own logs (SVT-AV1 prints its configuration).
     public var verbose = false
 

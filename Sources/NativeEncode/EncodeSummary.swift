@@ -21,6 +21,8 @@ public struct EncodeSummary: Sendable, Codable {
     public var peakRSSBytes: Int
     /// The most picture memory waiting between decoder and encoder at once.
     public var peakQueuedFrameBytes: Int
+    /// Kind of each output stream, in order ("video", "audio", "subtitle", "attachment").
+    public var streamKinds: [String]
     /// Things worth knowing: dropped or converted streams, repaired timestamps, HDR caveats.
     public var notes: [String]
 

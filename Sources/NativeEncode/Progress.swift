@@ -52,15 +52,16 @@ struct ProgressMeter {
     }
 }
 
-/// This process's memory, from /proc/self/status.
+/// A process's memory, from /proc/<pid>/status (this process by default).
 public enum ProcessMemory {
     /// Peak resident set size (VmHWM) in bytes.
-    public static func peakRSS() -> Int { field("VmHWM:") }
-    /// Current resident set size (VmRSS) in bytes.
-    public static func currentRSS() -> Int { field("VmRSS:") }
+    public static func peakRSS(pid: Int32? = nil) -> Int { field("VmHWM:", pid: pid) }
+    /// Current resident set size (VmRSS) in bytes; 0 once the process is gone.
+    public static func currentRSS(pid: Int32? = nil) -> Int { field("VmRSS:", pid: pid) }
 
-    private static func field(_ name: String) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    private static func field(_ name: String, pid: Int32?) -> Int {
+        let path = "/proc/\(pid.map(String.init) ?? "self")/status"
+        guard let status = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix(name) {
             let kilobytes = line.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) } ?? 0
             return kilobytes * 1024

@@ -50,6 +50,9 @@ public struct SourceInfo: Sendable {
     public var bitRate: Int
     public var color: ColorDescription
     public var dynamicHDR: DynamicHDR?
+    /// HDR10 static metadata seen on the first picture (set by `MediaProbe`).
+    public var hasMasteringDisplay = false
+    public var isHDR: Bool { color.isHDRTransfer || hasMasteringDisplay || dynamicHDR != nil }
 
     public var isAV1: Bool { videoCodec == "av1" }
 

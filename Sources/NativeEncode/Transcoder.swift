@@ -77,7 +77,8 @@ public struct Transcoder: Sendable {
             durationSeconds: session.durationSeconds, wallSeconds: wall,
             fps: wall > 0 ? Double(session.framesEncoded) / wall : 0,
             inputBytes: OutputTarget.size(of: inputPath), outputBytes: OutputTarget.size(of: outputPath),
-            peakRSSBytes: ProcessMemory.peakRSS(), peakQueuedFrameBytes: queue.peakHeldBytes, notes: notes)
+            peakRSSBytes: ProcessMemory.peakRSS(), peakQueuedFrameBytes: queue.peakHeldBytes,
+            streamKinds: plan.outputKinds(source), notes: notes)
     }
 
     /// Takes items until the first picture (which decides the encoder), then runs the encoder.

@@ -12,9 +12,10 @@ struct VideoDecoder: ~Copyable, @unchecked Sendable {
     }
 
     /// - Parameter threads: decoder threads; 0 lets libavcodec pick from the CPUs this thread may use.
-    init(stream: UnsafeMutablePointer<AVStream>, threads: Int) throws(EncodeError) {
+    /// - Parameter preferred: a decoder to use by name when present (e.g. "libdav1d").
+    init(stream: UnsafeMutablePointer<AVStream>, threads: Int, preferring preferred: String? = nil) throws(EncodeError) {
         let parameters = stream.parameters
-        guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
+        guard let codec = preferred.flatMap({ avcodec_find_decoder_by_name($0) }) ?? avcodec_find_decoder(parameters.pointee.codec_id) else {
             let name = String(cString: avcodec_get_name(parameters.pointee.codec_id))
             throw .unreadableInput("no decoder for video codec \(name)")
         }

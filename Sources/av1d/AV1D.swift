@@ -1,9 +1,25 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct AV1D: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "av1d",
         abstract: "Re-encodes media libraries to AV1, in process, without losing a file.",
-        subcommands: [EncodeCommand.self])
+        subcommands: [RunCommand.self, EncodeCommand.self, ScanCommand.self, StatusCommand.self, WorkerCommand.self],
+        // `av1d --config FILE` runs the daemon: the users' unit files call it that way.
+        defaultSubcommand: RunCommand.self)
+}
+
+/// `--config`, shared by the commands that read the daemon's configuration.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "The daemon's TOML configuration.")
+    var config = "/etc/av1d/config.toml"
+}
+
+/// This program's own path: workers are the same binary.
+enum SelfExecutable {
+    static var path: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
 }

@@ -13,6 +13,40 @@ struct EncodeCommand: ParsableCommand {
             2160/1440/1080/smaller, one preset slower with --quality-tier very_high; 10-bit output.
             """)
 
+    @OptionGroup var options: EncodeOptions
+
+    @Option(help: "Progress display: bar, json or none (default: bar on a terminal, else none).")
+    var progress: ProgressStyle?
+
+    func run() throws {
+        let input = options.input
+        let display = ProgressDisplay(style: progress ?? (Terminal.isInteractive ? .bar : .none), file: input)
+        let stop = StopFlag()
+        let signals = SignalWatch(stop: stop)
+        defer { signals.cancel() }
+        do {
+            let summary = try Transcoder(settings: options.settings)
+                .encode(input: input, output: options.destination, overwrite: options.overwrite,
+                        observer: display.observer, stop: stop)
+            display.finish()
+            print(summary.report)
+        } catch {
+            display.finish()
+            switch error {
+            case .nothingToDo(let reason):
+                Terminal.error("\(input): nothing to do: \(EncodeError.nothingToDo(reason))")
+                throw ExitCode(3)
+            default:
+                Terminal.error("\(input): \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+}
+
+/// The encode options `av1d encode` and `av1d worker encode` share.
+struct EncodeOptions: ParsableArguments {
     @Argument(help: "The media file to encode.")
     var input: String
 
@@ -46,9 +80,6 @@ struct EncodeCommand: ParsableCommand {
     @Option(name: .customLong("keyint"), help: "Frames between keyframes (default: about 10 seconds).")
     var keyframeInterval: Int?
 
-    @Option(help: "Progress display: bar, json or none (default: bar on a terminal, else none).")
-    var progress: ProgressStyle?
-
     @Option(name: .customLong("quality-tier"), help: "high or very_high (one SVT preset slower).")
     var qualityTier: QualityTier = .veryHigh
 
@@ -65,7 +96,7 @@ struct EncodeCommand: ParsableCommand {
         if let cpus, CPUSet(list: cpus) == nil { throw ValidationError("--cpus must be a CPU list like 0-7,16-23") }
     }
 
-    func run() throws {
+    var settings: EncodeSettings {
         var settings = EncodeSettings()
         settings.encoder = encoder
         settings.preset = preset
@@ -77,58 +108,16 @@ struct EncodeCommand: ParsableCommand {
         settings.cpus = cpus.flatMap(CPUSet.init(list:))
         settings.keyframeInterval = keyframeInterval
         settings.verbose = verbose
-
-        let destination = output ?? EncodeCommand.defaultOutput(for: input)
-        let display = ProgressDisplay(style: progress ?? (Terminal.isInteractive ? .bar : .none), file: input)
-        let stop = StopFlag()
-        let signals = SignalWatch(stop: stop)
-        defer { signals.cancel() }
-        do {
-            let summary = try Transcoder(settings: settings)
-                .encode(input: input, output: destination, overwrite: overwrite, observer: display.observer, stop: stop)
-            display.finish()
-            print(summary.report)
-        } catch {
-            display.finish()
-            switch error {
-            case .nothingToDo(let reason):
-                Terminal.error("\(input): nothing to do: \(EncodeError.nothingToDo(reason))")
-                throw ExitCode(3)
-            default:
-                Terminal.error("\(input): \(error)")
-                throw ExitCode(1)
-            }
-        }
+        return settings
     }
 
-    static func defaultOutput(for input: String) -> String {
-        URL(fileURLWithPath: input).deletingPathExtension().appendingPathExtension("av1.mkv").path
+    var destination: String {
+        output ?? URL(fileURLWithPath: input).deletingPathExtension().appendingPathExtension("av1.mkv").path
     }
 }
 
 extension EncoderChoice: ExpressibleByArgument {}
 extension QualityTier: ExpressibleByArgument {}
-
-/// SIGINT/SIGTERM during an encode: stop cleanly, so the partial output is removed.
-final class SignalWatch {
-    private let sources: [DispatchSourceSignal]
-
-    init(stop: StopFlag) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                // A second signal while stopping means "now".
-                if stop.isRaised { _exit(130) }
-                stop.raise()
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() { sources.forEach { $0.cancel() } }
-}
 
 extension EncodeSummary {
     /// The one summary printed at the end of `av1d encode`.

@@ -1,0 +1,111 @@
+import Foundation
+
+/// A job's state. The raw values are what the users' jq recipes match (`"Success"`).
+public enum JobStatus: String, Codable, Sendable, CaseIterable {
+    case pending = "Pending"
+    case running = "Running"
+    case verifying = "Verifying"
+    case replacing = "Replacing"
+    case success = "Success"
+    case failed = "Failed"
+    case skipped = "Skipped"
+    /// Stopped by a shutdown or a crash; queued again at the next start.
+    case interrupted = "Interrupted"
+
+    public var isActive: Bool { [.running, .verifying, .replacing].contains(self) }
+    public var isFinal: Bool { [.success, .failed, .skipped].contains(self) }
+}
+
+/// How far a replacement got; recovery rolls forward from the last recorded step.
+public enum ReplaceStep: String, Codable, Sendable {
+    /// The verified output sits, complete and synced, next to the original under `staged_path`.
+    case staged
+    /// The new file is in place under its final name; the original may still be there.
+    case renamed
+}
+
+/// One job, as stored in `<job_state_dir>/<id>.json`. Field names are the old daemon's, so
+/// existing jq recipes keep working; av1d adds its own beside them.
+public struct JobRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var status: JobStatus
+    public var sourcePath: String
+    public var outputPath: String?
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var reason: String?
+    public var stage: String?
+
+    public var originalBytes: Int64
+    public var newBytes: Int64?
+    public var sourceMtime: Double
+
+    public var videoCodec: String?
+    public var videoWidth: Int?
+    public var videoHeight: Int?
+    public var videoBitrate: Int?
+    public var videoFrameRate: Double?
+    public var sourceBitDepth: Int?
+    public var sourcePixFmt: String?
+    public var isHdr: Bool?
+    public var isWebLike: Bool?
+
+    public var crfUsed: Int?
+    public var presetUsed: Int?
+    public var encoderUsed: String?
+
+    // Live figures while running.
+    public var progress: Double?
+    public var eta: Double?
+    public var fps: Double?
+    public var framesEncoded: Int?
+    public var framesTotal: Int?
+    public var encodedBytes: Int64?
+    public var speedBps: Double?
+    public var cpus: String?
+    public var rssBytes: Int?
+    public var peakRssBytes: Int?
+    public var workerPid: Int32?
+
+    public var attempt: Int
+    public var replaceStep: ReplaceStep?
+    public var stagedPath: String?
+    public var tempOutputPath: String?
+
+    public init(sourcePath: String, originalBytes: Int64, sourceMtime: Double, attempt: Int, now: Date = Date()) {
+        id = UUID().uuidString.lowercased()
+        status = .pending
+        self.sourcePath = sourcePath
+        self.originalBytes = originalBytes
+        self.sourceMtime = sourceMtime
+        self.attempt = attempt
+        createdAt = now
+    }
+
+    /// Clears the live figures when a job stops running.
+    public mutating func clearLiveFigures() {
+        eta = nil
+        fps = nil
+        speedBps = nil
+        rssBytes = nil
+        workerPid = nil
+    }
+}
+
+extension JobRecord {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Start-up recovery: nothing is left "running" forever, half-done replacements are rolled
+/// forward (or back when nothing in the library had changed yet), orphaned temporary files go.
+public struct Recovery {
+    let store: JobStore
+    let replacer: Replacer
+    let tempDirectory: String
+    let failedRetention: TimeInterval
+    let log: DaemonLog
+
+    public init(store: JobStore, replacer: Replacer, tempDirectory: String, failedRetentionDays: Int, log: DaemonLog) {
+        self.store = store
+        self.replacer = replacer
+        self.tempDirectory = tempDirectory
+        failedRetention = TimeInterval(failedRetentionDays) * 86_400
+        self.log = log
+    }
+
+    public func run(now: Date = Date()) {
+        for var job in store.all where !job.status.isFinal && job.status != .interrupted {
+            if job.status == .replacing {
+                do {
+                    if try replacer.resume(&job) {
+                        log(.info, "finished a replacement interrupted by a crash", job: job.id, file: job.sourcePath)
+                        continue
+                    }
+                } catch {
+                    log(.error, "could not finish an interrupted replacement: \(error); the original is kept", job: job.id, file: job.sourcePath)
+                }
+            }
+            job.status = .interrupted
+            job.reason = "the daemon stopped during the job; it is queued again"
+            job.finishedAt = now
+            job.clearLiveFigures()
+            try? store.save(job)
+            log(.info, "interrupted job re-queued", job: job.id, file: job.sourcePath)
+        }
+        removeOrphans(now: now)
+    }
+
+    /// Partial encodes always go; a failed job's output stays for debugging until the retention ends;
+    /// every other job's output goes.
+    private func removeOrphans(now: Date) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: tempDirectory)) ?? []
+        let failed = Dictionary(store.all.filter { $0.status == .failed }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for name in names {
+            let path = (tempDirectory as NSString).appendingPathComponent(name)
+            if name.hasPrefix(".") && name.hasSuffix(".av1d-partial") { remove(path); continue }
+            guard name.hasSuffix(".mkv.tmp") else { continue }
+            let id = String(name.dropLast(".mkv.tmp".count))
+            if let job = failed[id], now.timeIntervalSince(job.finishedAt ?? job.createdAt) < failedRetention { continue }
+            remove(path)
+        }
+    }
+
+    private func remove(_ path: String) {
+        if unlink(path) == 0 { log(.info, "removed leftover temporary file", file: path) }
+    }
+}

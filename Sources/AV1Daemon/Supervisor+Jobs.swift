@@ -1,0 +1,246 @@
+import Foundation
+import NativeEncode
+
+/// A job whose worker process is alive.
+final class RunningJob {
+    var record: JobRecord
+    let worker: WorkerProcess
+    let cpus: CPUSet
+    let started = Date()
+    /// What the worker said last about its result.
+    var outcome: WorkerOutcome?
+    var stalledFor: TimeInterval?
+
+    init(record: JobRecord, worker: WorkerProcess, cpus: CPUSet) {
+        self.record = record
+        self.worker = worker
+        self.cpus = cpus
+    }
+}
+
+enum WorkerOutcome {
+    case verified(EncodeSummary)
+    case nothingToDo(String)
+    case failed(String)
+}
+
+extension Supervisor {
+    /// Starts jobs while there are free CPU sets and candidates.
+    func schedule() {
+        guard acceptingWork else { return }
+        let busy = Set(running.values.map(\.record.sourcePath)).union(replacing)
+        for candidate in Array(candidates.values).ordered(by: config.scheduleOrder) where !busy.contains(candidate.facts.path) {
+            guard let cpus = slots.take() else { break }
+            candidates[candidate.facts.path] = nil
+            start(candidate, on: cpus)
+        }
+        reportStatus()
+    }
+
+    private func start(_ candidate: Candidate, on cpus: CPUSet) {
+        let facts = candidate.facts
+        let attempt = JobHistory(store.all).failures(of: facts) + 1
+        var job = JobRecord(sourcePath: facts.path, originalBytes: facts.size, sourceMtime: facts.mtime, attempt: attempt)
+        job.describe(candidate.probe)
+        job.isWebLike = candidate.isWebLike
+        job.status = .running
+        job.stage = "encoding"
+        job.startedAt = Date()
+        job.cpus = cpus.description
+        job.progress = 0
+        job.presetUsed = config.svtPreset ?? QualityTable.preset(height: candidate.probe.height, tier: config.qualityTier)
+        job.crfUsed = config.crf ?? QualityTable.crf(height: candidate.probe.height)
+        job.tempOutputPath = (config.tempOutputDir as NSString).appendingPathComponent("\(job.id).mkv.tmp")
+        let id = job.id
+        do {
+            let worker = try WorkerProcess(
+                executable: executable, arguments: workerArguments(job, cpus: cpus), queue: queue,
+                onMessage: { [unowned self] message in handle(message, from: id) },
+                onExit: { [unowned self] exit in finish(id, exit: exit) })
+            job.workerPid = worker.pid
+            running[id] = RunningJob(record: job, worker: worker, cpus: cpus)
+            save(job)
+            log(.info, "encoding on CPUs \(cpus) (attempt \(attempt))", job: id, file: facts.path)
+        } catch {
+            slots.give(back: cpus)
+            recordFailure(facts, reason: "cannot start a worker: \(error)")
+        }
+    }
+
+    private func workerArguments(_ job: JobRecord, cpus: CPUSet) -> [String] {
+        var arguments = ["worker", "encode", job.sourcePath, "-o", job.tempOutputPath!, "--overwrite",
+                         "--cpus", cpus.description, "--encoder", config.preferEncoder.rawValue,
+                         "--bit-depth", "\(config.outputBitDepth)", "--film-grain", "\(config.filmGrain)",
+                         "--quality-tier", config.qualityTier.rawValue]
+        if let preset = config.svtPreset { arguments += ["--preset", "\(preset)"] }
+        if let crf = config.crf { arguments += ["--crf", "\(crf)"] }
+        return arguments
+    }
+
+    private func handle(_ message: WorkerMessage, from id: String) {
+        guard let job = running[id] else { return }
+        switch message.event {
+        case .progress:
+            guard let progress = message.progress else { return }
+            job.record.progress = (progress.fraction * 1000).rounded() / 10
+            job.record.fps = progress.fps
+            job.record.eta = progress.etaSeconds
+            job.record.framesEncoded = progress.framesEncoded
+            job.record.framesTotal = progress.framesTotal
+            job.record.encodedBytes = progress.outputBytes
+            job.record.speedBps = progress.elapsedSeconds > 0 ? Double(progress.outputBytes) / progress.elapsedSeconds : nil
+            job.record.rssBytes = job.worker.residentBytes
+            job.record.peakRssBytes = max(job.record.peakRssBytes ?? 0, job.record.rssBytes ?? 0)
+            do { try store.saveProgress(job.record) } catch { log(.warning, "progress not recorded: \(error)", job: id) }
+        case .stage:
+            job.record.stage = message.stage
+            if message.stage == "verifying" { job.record.status = .verifying }
+            save(job.record)
+        case .verified:
+            if let summary = message.summary { job.outcome = .verified(summary) }
+        case .nothingToDo:
+            job.outcome = .nothingToDo(message.reason ?? "nothing to do")
+        case .failed:
+            job.outcome = .failed(message.reason ?? "failed")
+        case .probed:
+            break
+        }
+    }
+
+    /// A worker ended: act on what it reported, free its CPUs, start the next job.
+    private func finish(_ id: String, exit: WorkerProcess.Exit) {
+        guard let job = running.removeValue(forKey: id) else { return }
+        slots.give(back: job.cpus)
+        var record = job.record
+        record.clearLiveFigures()
+        record.peakRssBytes = max(record.peakRssBytes ?? 0, job.worker.residentBytes)
+        let facts = FileFacts(path: record.sourcePath, size: record.originalBytes, mtime: record.sourceMtime)
+
+        if shuttingDown {
+            record.status = .interrupted
+            record.reason = "stopped by shutdown; queued again at the next start"
+            record.finishedAt = Date()
+            removeTemporaryFiles(of: record)
+            save(record)
+            log(.info, "interrupted by shutdown", job: id, file: record.sourcePath)
+            return finishShutdownIfIdle()
+        }
+        switch (job.outcome, exit) {
+        case (.verified(let summary), .exited(0)):
+            accept(record, summary: summary)
+        case (.nothingToDo(let reason), _):
+            removeTemporaryFiles(of: record)
+            record.status = .skipped
+            record.reason = reason
+            record.finishedAt = Date()
+            save(record)
+            writeMarker(for: record.sourcePath, reason: reason, job: id)
+        default:
+            var reason: String
+            if case .failed(let said) = job.outcome { reason = said } else { reason = "worker \(exit.description)" }
+            if let stalled = job.stalledFor { reason = "stalled: no progress for \(Int(stalled)) s; worker killed" }
+            keepFailedOutput(of: record)
+            record.status = .failed
+            record.reason = reason
+            record.finishedAt = Date()
+            save(record)
+            log(.error, "failed (attempt \(record.attempt) of \(config.maxAttempts)): \(reason)", job: id, file: record.sourcePath)
+            if record.attempt >= config.maxAttempts { writeMarker(for: record.sourcePath, reason: reason, job: id) }
+            probed[facts] = nil
+        }
+        schedule()
+    }
+
+    /// The output is verified: apply the size gate, then replace the original off the queue
+    /// (copying gigabytes must not hold up progress of other jobs).
+    private func accept(_ record: JobRecord, summary: EncodeSummary) {
+        var record = record
+        record.newBytes = summary.outputBytes
+        record.encoderUsed = summary.encoder
+        record.presetUsed = summary.preset
+        record.crfUsed = summary.crf
+        record.framesEncoded = summary.framesEncoded
+        record.progress = 100
+        let limit = Double(record.originalBytes) * config.maxSizeRatio
+        guard Double(summary.outputBytes) < limit else {
+            let ratio = String(format: "%.2f", Double(summary.outputBytes) / Double(max(record.originalBytes, 1)))
+            let reason = "new file would be \(ratio) of the original; max_size_ratio is \(config.maxSizeRatio)"
+            removeTemporaryFiles(of: record)
+            record.status = .skipped
+            record.reason = reason
+            record.finishedAt = Date()
+            save(record)
+            return writeMarker(for: record.sourcePath, reason: reason, job: record.id)
+        }
+        let replacer = self.replacer
+        replacing.insert(record.sourcePath)
+        let accepted = record
+        DispatchQueue.global().async { [unowned self] in
+            var job = accepted
+            job.finishedAt = Date()
+            let result = Result { try replacer.replace(&job, verifiedOutput: accepted.tempOutputPath!) }
+            let finished = job
+            queue.async { [unowned self] in replaced(finished, result: result) }
+        }
+    }
+
+    private func replaced(_ job: JobRecord, result: Result<Void, any Error>) {
+        replacing.remove(job.sourcePath)
+        switch result {
+        case .success:
+            if let temp = job.tempOutputPath { unlink(temp) }
+            let saved = job.originalBytes - (job.newBytes ?? job.originalBytes)
+            log(.info, "replaced: \(Self.megabytes(job.originalBytes)) -> \(Self.megabytes(job.newBytes ?? 0)), saved \(Self.megabytes(saved))",
+                job: job.id, file: job.outputPath)
+        case .failure(let error):
+            // Nothing in the library changed that is not recorded; the original is intact.
+            var failed = job
+            let reason = "replacement failed: \(error)"
+            failed.status = .failed
+            failed.reason = reason
+            failed.replaceStep = nil
+            save(failed)
+            log(.error, reason, job: job.id, file: job.sourcePath)
+            if job.attempt >= config.maxAttempts { writeMarker(for: job.sourcePath, reason: reason, job: job.id) }
+        }
+        schedule()
+    }
+
+    static func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+
+    /// A failed encode keeps what it wrote, as `<job id>.mkv.tmp`, for debugging (pruned later).
+    private func keepFailedOutput(of record: JobRecord) {
+        guard let temp = record.tempOutputPath else { return }
+        let partial = Self.partialPath(of: temp)
+        if FileManager.default.fileExists(atPath: partial) { rename(partial, temp) }
+    }
+
+    func removeTemporaryFiles(of record: JobRecord) {
+        guard let temp = record.tempOutputPath else { return }
+        unlink(temp)
+        unlink(Self.partialPath(of: temp))
+    }
+
+    /// Where the engine writes before its own rename (see `OutputTarget.temporaryPath`).
+    static func partialPath(of output: String) -> String {
+        let url = URL(fileURLWithPath: output)
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).av1d-partial").path
+    }
+
+    /// Once a second: stalled workers are killed, probes that hang are killed, RSS is sampled.
+    func watchWorkers() {
+        let now = Date()
+        for job in running.values {
+            let silence = now.timeIntervalSince(job.worker.lastMessageAt)
+            if silence > TimeInterval(config.stallTimeoutSecs), job.stalledFor == nil {
+                job.stalledFor = silence
+                log(.error, "no progress for \(Int(silence)) s; killing the worker", job: job.record.id, file: job.record.sourcePath)
+                job.worker.signal(SIGKILL)
+            }
+        }
+        for (path, worker) in probing where now.timeIntervalSince(worker.lastMessageAt) > 60 {
+            log(.error, "probe hangs; killing it", file: path)
+            worker.signal(SIGKILL)
+        }
+    }
+}

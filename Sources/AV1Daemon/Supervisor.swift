@@ -1,0 +1,166 @@
+import Foundation
+import NativeEncode
+
+/// The daemon: scans, gates, schedules jobs onto worker processes, verifies, replaces, records.
+/// All its state lives on one serial queue; workers, timers and signals post events to it.
+public final class Supervisor: @unchecked Sendable {
+    public let queue = DispatchQueue(label: "av1d.supervisor")
+    let configPath: String
+    var config: DaemonConfig
+    let store: JobStore
+    let log: DaemonLog
+    let notifier: SystemdNotifier
+    /// The av1d binary itself: workers are the same program.
+    let executable: String
+    var scanner: LibraryScanner
+    var stability: StabilityTracker
+    var slots: CPUSlots
+
+    /// Probe verdicts by file state: an unchanged file is never probed twice.
+    var probed: [FileFacts: ProbeOutcome] = [:]
+    var probing: [String: WorkerProcess] = [:]
+    var candidates: [String: Candidate] = [:]
+    var running: [String: RunningJob] = [:]
+    /// Source paths whose verified output is being put in place (off the queue). A shutdown does
+    /// not wait for them: the job record lets start-up recovery finish or undo the replacement.
+    var replacing: Set<String> = []
+    var acceptingWork = true
+    var shuttingDown = false
+    private var timers: [DispatchSourceTimer] = []
+    private var signalSources: [DispatchSourceSignal] = []
+    private let stopped = DispatchSemaphore(value: 0)
+    let crashAfter: ReplaceStep?
+
+    public init(configPath: String, config: DaemonConfig, log: DaemonLog = DaemonLog(), executable: String,
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.configPath = configPath
+        self.config = config
+        self.log = log
+        self.executable = executable
+        notifier = SystemdNotifier(environment: environment)
+        try FileManager.default.createDirectory(atPath: config.tempOutputDir, withIntermediateDirectories: true)
+        store = try JobStore(directory: config.jobStateDir)
+        scanner = LibraryScanner(minBytes: config.minBytes, exclude: config.exclude)
+        stability = StabilityTracker(window: TimeInterval(config.stableSecs))
+        slots = CPUSlots(config: config)
+        crashAfter = environment["AV1D_TEST_CRASH_AFTER"].flatMap(ReplaceStep.init(rawValue:))
+    }
+
+    var replacer: Replacer { Replacer(keepOriginal: config.keepOriginal, store: store, crashAfter: crashAfter) }
+
+    /// Recovers, announces readiness, then runs until SIGTERM/SIGINT. Returns the exit status.
+    public func run() -> Int32 {
+        queue.sync {
+            Recovery(store: store, replacer: replacer, tempDirectory: config.tempOutputDir,
+                     failedRetentionDays: config.failedOutputRetentionDays, log: log).run()
+            installSignals()
+            log(.info, "started: roots \(config.libraryRoots.joined(separator: ", ")), \(config.maxConcurrentJobs) concurrent jobs on CPU sets \(slots.describe())")
+            notifier.send("READY=1")
+            startTimer(every: TimeInterval(config.scanIntervalSecs)) { [unowned self] in scanCycle() }
+            startTimer(every: 1) { [unowned self] in watchWorkers() }
+            if let interval = notifier.watchdogInterval {
+                startTimer(every: interval) { [unowned self] in notifier.send("WATCHDOG=1") }
+            }
+        }
+        stopped.wait()
+        return 0
+    }
+
+    private func startTimer(every interval: TimeInterval, _ handler: @escaping () -> Void) {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now(), repeating: interval, leeway: .milliseconds(100))
+        timer.setEventHandler(handler: handler)
+        timer.resume()
+        timers.append(timer)
+    }
+
+    // MARK: Signals
+
+    private func installSignals() {
+        for number in [SIGTERM, SIGINT, SIGHUP] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { [unowned self] in
+                if number == SIGHUP { return reloadConfig() }
+                // A second stop signal: exit at once; start-up recovery handles the rest.
+                if shuttingDown { _exit(1) }
+                beginShutdown()
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    func reloadConfig() {
+        do {
+            let (fresh, missing) = try DaemonConfig.load(path: configPath)
+            if missing { log(.warning, "config \(configPath) is missing; keeping the current settings"); return }
+            config = fresh
+            scanner = LibraryScanner(minBytes: fresh.minBytes, exclude: fresh.exclude)
+            stability = StabilityTracker(window: TimeInterval(fresh.stableSecs))
+            probed = [:]
+            if running.isEmpty { slots = CPUSlots(config: fresh) }
+            log(.info, "configuration reloaded from \(configPath)")
+            scanCycle()
+        } catch {
+            log(.error, "configuration not reloaded: \(error)")
+        }
+    }
+
+    /// Stop taking work, stop the workers (they remove their partial output), record the jobs
+    /// as interrupted, exit within 10 seconds.
+    func beginShutdown() {
+        shuttingDown = true
+        acceptingWork = false
+        notifier.send("STOPPING=1")
+        log(.info, "stopping: \(running.count) running jobs")
+        probing.values.forEach { $0.signal(SIGKILL) }
+        running.values.forEach { $0.worker.signal(SIGTERM) }
+        queue.asyncAfter(deadline: .now() + 7) { [unowned self] in
+            running.values.forEach { $0.worker.signal(SIGKILL) }
+        }
+        finishShutdownIfIdle()
+    }
+
+    func finishShutdownIfIdle() {
+        guard shuttingDown, running.isEmpty else { return }
+        timers.forEach { $0.cancel() }
+        log(.info, "stopped")
+        stopped.signal()
+    }
+
+    func setStatus(_ text: String) { notifier.send("STATUS=\(text)") }
+}
+
+/// What probing a file decided.
+public enum ProbeOutcome: Sendable {
+    case encode(ProbeFacts)
+    case skip(String, ProbeFacts?)
+    case unreadable(String)
+
+    /// The gates that need the file opened.
+    public static func gate(_ probe: ProbeFacts, skipDynamicHDR: Bool) -> ProbeOutcome {
+        if !probe.hasVideo { return .skip("no video stream", probe) }
+        if probe.videoCodec == "av1" { return .skip("already AV1", probe) }
+        if let dynamic = probe.dynamicHDR, skipDynamicHDR {
+            return .skip("\(dynamic.rawValue) dynamic metadata would be lost (skip_dynamic_hdr = true)", probe)
+        }
+        return .encode(probe)
+    }
+
+    /// Probes `path` in a worker process (a hostile file may crash the C libraries) and waits.
+    public static func probe(_ path: String, executable: String, skipDynamicHDR: Bool) -> ProbeOutcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["worker", "probe", path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return .unreadable("cannot start a probe worker: \(error)") }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let message = data.split(separator: UInt8(ascii: "\n")).compactMap { WorkerMessage.parse(Data($0)) }.last
+        if let probe = message?.probe { return gate(probe, skipDynamicHDR: skipDynamicHDR) }
+        return .unreadable(message?.reason ?? "probe worker ended with status \(process.terminationStatus)")
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import NativeEncode
+
+/// One `av1d worker` child process. A crash, abort or hang in the C libraries costs only this
+/// process; its JSON lines arrive through `onMessage`, its end through `onExit`, both on `queue`.
+public final class WorkerProcess: @unchecked Sendable {
+    public enum Exit: Sendable, Equatable {
+        case exited(Int32)
+        case signalled(Int32)
+
+        public var description: String {
+            switch self {
+            case .exited(let code): "exited with status \(code)"
+            case .signalled(let signal): "killed by signal \(signal) (\(String(cString: strsignal(signal))))"
+            }
+        }
+    }
+
+    private let process = Process()
+    private let queue: DispatchQueue
+    public private(set) var lastMessageAt = Date()
+    public var pid: Int32 { process.processIdentifier }
+
+    /// Starts `executable` with `arguments`. Standard error is passed through (the journal gets it).
+    public init(executable: String, arguments: [String], queue: DispatchQueue,
+                onMessage: @escaping @Sendable (WorkerMessage) -> Void,
+                onExit: @escaping @Sendable (Exit) -> Void) throws {
+        self.queue = queue
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        let reader = output.fileHandleForReading
+        let linesDone = DispatchSemaphore(value: 0)
+        process.terminationHandler = { [queue] finished in
+            let exit: Exit = finished.terminationReason == .uncaughtSignal
+                ? .signalled(finished.terminationStatus) : .exited(finished.terminationStatus)
+            // Deliver every line before the exit, so the last word of the worker is not lost.
+            linesDone.wait()
+            queue.async { onExit(exit) }
+        }
+        try process.run()
+        Thread.detachNewThread { [weak self] in
+            var buffer = Data()
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = buffer[buffer.startIndex..<newline]
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    guard let message = WorkerMessage.parse(Data(line)) else { continue }
+                    queue.async { [weak self] in
+                        self?.lastMessageAt = Date()
+                        onMessage(message)
+                    }
+                }
+            }
+            linesDone.signal()
+        }
+    }
+
+    /// Resident memory of the worker now.
+    public var residentBytes: Int { ProcessMemory.currentRSS(pid: pid) }
+
+    public func signal(_ number: Int32) {
+        if process.isRunning { kill(pid, number) }
+    }
+
+    public var isRunning: Bool { process.isRunning }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import NativeEncode
+
+/// What the supervisor needs to know of a file before deciding to encode it.
+public struct ProbeFacts: Codable, Sendable, Equatable {
+    public var formatName: String
+    public var hasVideo: Bool
+    public var videoCodec: String
+    public var width: Int
+    public var height: Int
+    public var pixelFormat: String
+    public var bitDepth: Int
+    public var frameRate: Double
+    public var durationSeconds: Double
+    public var estimatedFrames: Int
+    public var bitRate: Int
+    public var isHDR: Bool
+    public var dynamicHDR: DynamicHDR?
+
+    public init(_ info: SourceInfo) {
+        formatName = info.formatName
+        hasVideo = info.videoIndex != nil
+        videoCodec = info.videoCodec
+        width = info.width
+        height = info.height
+        pixelFormat = info.pixelFormat
+        bitDepth = info.bitDepth
+        frameRate = info.frameRate
+        durationSeconds = info.durationSeconds
+        estimatedFrames = info.estimatedFrames
+        bitRate = info.bitRate
+        isHDR = info.isHDR
+        dynamicHDR = info.dynamicHDR
+    }
+}
+
+/// One line a worker process writes on its stdout: JSON, one event per line.
+public struct WorkerMessage: Codable, Sendable {
+    public enum Event: String, Codable, Sendable {
+        case probed, progress, stage, verified, nothingToDo = "nothing_to_do", failed
+    }
+
+    public var event: Event
+    public var probe: ProbeFacts?
+    public var progress: EncodeProgress?
+    public var stage: String?
+    public var summary: EncodeSummary?
+    public var verification: OutputVerifier.Report?
+    public var reason: String?
+
+    public init(event: Event, probe: ProbeFacts? = nil, progress: EncodeProgress? = nil, stage: String? = nil,
+                summary: EncodeSummary? = nil, verification: OutputVerifier.Report? = nil, reason: String? = nil) {
+        self.event = event
+        self.probe = probe
+        self.progress = progress
+        self.stage = stage
+        self.summary = summary
+        self.verification = verification
+        self.reason = reason
+    }
+
+    public func line() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return ((try? encoder.encode(self)) ?? Data("{\"event\":\"failed\"}".utf8)) + Data("\n".utf8)
+    }
+
+    public static func parse(_ line: Data) -> WorkerMessage? {
+        try? JSONDecoder().decode(WorkerMessage.self, from: line)
+    }
+}

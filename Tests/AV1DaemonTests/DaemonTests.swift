@@ -1,0 +1,2 @@
+import AV1Daemon
+import Testing
