@@ -22,16 +22,19 @@ let package = Package(
         // sched_setaffinity and CPU_SET are macros behind _GNU_SOURCE: a tiny C target reaches them.
         .target(name: "CLinuxShims", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "NativeEncode", dependencies: ["CFFmpeg", "CSvtAv1", "CAom", "CLinuxShims"]),
+        // Machine topology (CPUs, L3 domains, NUMA, SMT, cgroups) and job placement; memory budgets.
+        .target(name: "Placement", dependencies: ["NativeEncode"]),
         // The library daemon: config, scanner, gates, job store, workers, verify, replace, recovery.
         .target(name: "AV1Daemon", dependencies: [
-            "NativeEncode",
+            "NativeEncode", "Placement",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "av1d", dependencies: [
-            "NativeEncode", "AV1Daemon",
+            "NativeEncode", "Placement", "AV1Daemon",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NativeEncodeTests", dependencies: ["NativeEncode"]),
+        .testTarget(name: "PlacementTests", dependencies: ["Placement"]),
         .testTarget(name: "AV1DaemonTests", dependencies: ["AV1Daemon"]),
     ]
 )

@@ -6,7 +6,8 @@ struct AV1D: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "av1d",
         abstract: "Re-encodes media libraries to AV1, in process, without losing a file.",
-        subcommands: [RunCommand.self, EncodeCommand.self, ScanCommand.self, StatusCommand.self, WorkerCommand.self],
+        subcommands: [RunCommand.self, EncodeCommand.self, ScanCommand.self, StatusCommand.self, WorkerCommand.self,
+                      TopologyCommand.self],
         // `av1d --config FILE` runs the daemon: the users' unit files call it that way.
         defaultSubcommand: RunCommand.self)
 }

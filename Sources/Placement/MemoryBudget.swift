@@ -1,0 +1,48 @@
+/// The memory av1d's jobs may use together: a limit minus a reserve for everything else.
+public struct MemoryBudget: Sendable, Equatable {
+    /// Where the limit comes from.
+    public enum Source: String, Sendable, Equatable {
+        case configured = "configured memory_limit"
+        case cgroup = "cgroup memory.max"
+        case available = "MemAvailable"
+    }
+
+    public let limitBytes: Int
+    public let reserveBytes: Int
+    public let source: Source
+
+    /// `reserveBytes` defaults to 2 GiB or 10% of the limit, whichever is smaller.
+    public init(limitBytes: Int, source: Source, reserveBytes: Int? = nil) {
+        self.limitBytes = limitBytes
+        self.source = source
+        self.reserveBytes = reserveBytes ?? min(2 << 30, limitBytes / 10)
+    }
+
+    /// What jobs may use together.
+    public var bytes: Int { max(0, limitBytes - reserveBytes) }
+
+    /// The tighter of a configured `memory_limit` and the cgroup's `memory.max` (own cgroup and its
+    /// ancestors); with neither, `MemAvailable` from `proc/meminfo`. MemAvailable is a snapshot that
+    /// already excludes what running jobs hold, so read it before jobs start: admission subtracts
+    /// the running jobs' estimates itself. Nil when no limit can be read at all.
+    public static func read(sysfsRoot: String = "/", configuredLimit: Int? = nil,
+                            reserveBytes: Int? = nil) -> MemoryBudget? {
+        let tree = SysfsTree(root: sysfsRoot)
+        let limits: [(bytes: Int, source: Source)] = [
+            configuredLimit.map { ($0, .configured) },
+            ControlGroup(tree: tree).memoryLimit.map { ($0, .cgroup) },
+        ].compactMap { $0 }
+        if let tightest = limits.min(by: { $0.bytes < $1.bytes }) {
+            return MemoryBudget(limitBytes: tightest.bytes, source: tightest.source, reserveBytes: reserveBytes)
+        }
+        return memAvailable(tree).map { MemoryBudget(limitBytes: $0, source: .available, reserveBytes: reserveBytes) }
+    }
+
+    /// `MemAvailable:  12345678 kB` from `proc/meminfo`, in bytes.
+    private static func memAvailable(_ tree: SysfsTree) -> Int? {
+        let line = tree.text("proc/meminfo")?.split(separator: "\n").first { $0.hasPrefix("MemAvailable:") }
+        let fields = line?.split(separator: " ") ?? []
+        guard fields.count == 3, fields[2] == "kB", let kibibytes = Int(fields[1]) else { return nil }
+        return kibibytes * 1024
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Placement
+
+struct TopologyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topology",
+        abstract: "Show the CPUs av1d may use and the CPUs concurrent jobs would get.",
+        discussion: """
+            Usable CPUs are the online ones within this process's affinity and cgroup cpuset. \
+            Jobs stay inside one L3 cache domain when they fit, and SMT siblings never split.
+            """)
+
+    @Option(name: .customLong("sysfs-root"),
+            help: ArgumentHelp("Read a copied tree holding sys/ and proc/ instead of this machine; "
+                + "this process's own affinity is then ignored.", valueName: "DIR"))
+    var sysfsRoot: String?
+
+    @Option(help: ArgumentHelp("Show plans for 1 to N concurrent jobs (default: the number of L3 domains, at least 2).",
+                               valueName: "N"))
+    var jobs: Int?
+
+    @Flag(help: "Print JSON: usable_cpus, l3_domains, numa_nodes, smt_groups, plans.")
+    var json = false
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        var isFolder: ObjCBool = false
+        if let sysfsRoot, !FileManager.default.fileExists(atPath: sysfsRoot, isDirectory: &isFolder) || !isFolder.boolValue {
+            throw ValidationError("--sysfs-root \(sysfsRoot) is not a folder")
+        }
+    }
+
+    func run() throws {
+        let topology = sysfsRoot.map { Topology.read(sysfsRoot: $0, affinity: .allOnline) } ?? Topology.read()
+        let report = TopologyReport(topology: topology, upToJobs: jobs ?? TopologyReport.defaultMaxJobs(for: topology))
+        print(json ? try report.json() : report.text)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import NativeEncode
+import Placement
+
+/// The fake sysfs trees in fixtures/sysfs, made by scripts/make-sysfs-fixtures.py.
+enum Fixture {
+    static let names = ["epyc-32c-4ccd", "epyc-8ccd-4c", "dual-socket", "offline-cpus", "cgroup-limited", "no-l3"]
+
+    static func root(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("fixtures/sysfs/\(name)").path
+    }
+
+    static func topology(_ name: String) -> Topology {
+        Topology.read(sysfsRoot: root(name), affinity: .allOnline)
+    }
+}
+
+/// A throwaway folder of files: kernel files for odd cases no fixture covers, or a state folder.
+struct TemporaryTree {
+    let root: String
+
+    init(_ files: [String: String]) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("placement-\(UUID().uuidString)").path
+        for (path, contents) in files {
+            let url = URL(fileURLWithPath: root).appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try contents.write(to: url, atomically: false, encoding: .utf8)
+        }
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+extension CPUSet {
+    /// A kernel list written in a test; a typo there is a bug in the test.
+    static func list(_ text: String) -> CPUSet {
+        guard let set = CPUSet(list: text) else { fatalError("bad CPU list in test: \(text)") }
+        return set
+    }
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Write the fake sysfs trees that the placement tests read, in fixtures/sysfs/.
+
+    scripts/make-sysfs-fixtures.py [OUTPUT_DIR]     (default: <repo>/fixtures/sysfs)
+
+Each tree holds only the files av1d reads, laid out as Linux does under / :
+  sys/devices/system/cpu/online
+  sys/devices/system/cpu/cpuN/topology/{thread_siblings_list | core_cpus_list, physical_package_id}
+  sys/devices/system/cpu/cpuN/cache/indexK/{level, shared_cpu_list}
+  sys/devices/system/node/nodeN/cpulist
+and, for some machines, cgroup v2 files, proc/self/cgroup, proc/meminfo, proc/pressure/memory.
+
+CPUs are numbered the usual Linux way: with C cores, core c runs CPUs c and c + C (SMT siblings).
+Cores are numbered package by package, NUMA node by node, L3 domain by domain.
+Only L2 and L3 cache folders are written: L2 is the decoy that must not be taken for L3.
+Rerunning replaces each tree completely, so the output depends on this script alone.
+"""
+import shutil
+import sys
+from pathlib import Path
+
+GIB = 1 << 30
+
+
+def cpu_list(cpus):
+    """The kernel's compact list form: [0, 1, 2, 5] -> "0-2,5"."""
+    cpus = sorted(cpus)
+    runs = []
+    for cpu in cpus:
+        if runs and cpu == runs[-1][1] + 1:
+            runs[-1][1] = cpu
+        else:
+            runs.append([cpu, cpu])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+class Machine:
+    def __init__(self, packages, nodes_per_package, domains_per_node, cores_per_domain):
+        self.cores = packages * nodes_per_package * domains_per_node * cores_per_domain
+        self.cores_per_domain = cores_per_domain
+        self.cores_per_node = domains_per_node * cores_per_domain
+        self.cores_per_package = nodes_per_package * self.cores_per_node
+        self.cpus = range(2 * self.cores)
+        self.online = set(self.cpus)
+
+    def core(self, cpu):
+        return cpu % self.cores
+
+    def threads(self, core_range):
+        return [cpu for cpu in self.cpus if self.core(cpu) in core_range]
+
+    def block(self, cpu, size):
+        """The CPUs of the block of `size` cores that holds `cpu`'s core."""
+        first = self.core(cpu) // size * size
+        return self.threads(range(first, first + size))
+
+    def nodes(self):
+        return [self.threads(range(first, first + self.cores_per_node))
+                for first in range(0, self.cores, self.cores_per_node)]
+
+
+def write(root, path, text):
+    file = root / path
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(text + "\n")
+
+
+def write_machine(root, machine, *, l3=True, siblings_file="thread_siblings_list"):
+    cpu_folder = "sys/devices/system/cpu"
+    write(root, f"{cpu_folder}/online", cpu_list(machine.online))
+    for cpu in machine.cpus:
+        folder = f"{cpu_folder}/cpu{cpu}"
+        if cpu not in machine.online:
+            # Linux removes an offline CPU's topology and cache folders.
+            write(root, f"{folder}/online", "0")
+            continue
+        write(root, f"{folder}/topology/{siblings_file}", cpu_list(machine.block(cpu, 1)))
+        write(root, f"{folder}/topology/physical_package_id", str(machine.core(cpu) // machine.cores_per_package))
+        write(root, f"{folder}/cache/index2/level", "2")
+        write(root, f"{folder}/cache/index2/shared_cpu_list", cpu_list(machine.block(cpu, 1)))
+        if l3:
+            # Like the kernel, the list names every CPU of the cache, offline ones included.
+            write(root, f"{folder}/cache/index3/level", "3")
+            write(root, f"{folder}/cache/index3/shared_cpu_list", cpu_list(machine.block(cpu, machine.cores_per_domain)))
+    for node, cpus in enumerate(machine.nodes()):
+        write(root, f"sys/devices/system/node/node{node}/cpulist", cpu_list(cpus))
+
+
+def write_meminfo(root, total, available):
+    write(root, "proc/meminfo", "\n".join([
+        f"MemTotal:       {total // 1024} kB",
+        f"MemFree:        {available // 2048} kB",
+        f"MemAvailable:   {available // 1024} kB",
+    ]))
+
+
+def write_pressure(root, some_avg10):
+    write(root, "proc/pressure/memory", "\n".join([
+        f"some avg10={some_avg10:.2f} avg60=1.20 avg300=0.40 total=123456",
+        "full avg10=0.00 avg60=0.00 avg300=0.00 total=4567",
+    ]))
+
+
+def epyc_32c_4ccd(root):
+    write_machine(root, Machine(1, 1, 4, 8))
+    write_meminfo(root, total=128 * GIB, available=96 * GIB)
+    write_pressure(root, some_avg10=0.5)
+
+
+def epyc_8ccd_4c(root):
+    write_machine(root, Machine(1, 1, 8, 4))
+
+
+def dual_socket(root):
+    # Only the newer core_cpus_list name, so the fallback from thread_siblings_list is exercised.
+    write_machine(root, Machine(2, 1, 2, 8), siblings_file="core_cpus_list")
+    # A service in a slice: the slice's limit binds, the service's own files say "max".
+    write(root, "proc/self/cgroup", "0::/system.slice/av1d.service")
+    write(root, "sys/fs/cgroup/system.slice/memory.max", str(32 * GIB))
+    write(root, "sys/fs/cgroup/system.slice/av1d.service/memory.max", "max")
+    write(root, "sys/fs/cgroup/system.slice/av1d.service/cpu.max", "max 100000")
+    write_meminfo(root, total=256 * GIB, available=200 * GIB)
+
+
+def offline_cpus(root):
+    machine = Machine(1, 1, 4, 8)
+    machine.online = set(range(0, 28)) | set(range(32, 60))
+    write_machine(root, machine)
+
+
+def cgroup_limited(root):
+    write_machine(root, Machine(1, 1, 4, 8))
+    write(root, "proc/self/cgroup", "0::/")
+    write(root, "sys/fs/cgroup/cpuset.cpus.effective", "8-15,40-47")
+    write(root, "sys/fs/cgroup/cpu.max", "400000 100000")
+    write(root, "sys/fs/cgroup/memory.max", str(16 * GIB))
+    write_meminfo(root, total=128 * GIB, available=96 * GIB)
+    write_pressure(root, some_avg10=12.5)
+
+
+def no_l3(root):
+    write_machine(root, Machine(1, 2, 1, 4), l3=False)
+
+
+FIXTURES = {
+    "epyc-32c-4ccd": epyc_32c_4ccd,
+    "epyc-8ccd-4c": epyc_8ccd_4c,
+    "dual-socket": dual_socket,
+    "offline-cpus": offline_cpus,
+    "cgroup-limited": cgroup_limited,
+    "no-l3": no_l3,
+}
+
+
+def main():
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "fixtures" / "sysfs"
+    for name, make in FIXTURES.items():
+        root = out / name
+        shutil.rmtree(root, ignore_errors=True)
+        make(root)
+        print(f"make-sysfs-fixtures: wrote {root}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
