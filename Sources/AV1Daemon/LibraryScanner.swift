@@ -6,6 +6,12 @@ public struct FileFacts: Sendable, Hashable, Codable {
     public var size: Int64
     /// Modification time, seconds since 1970.
     public var mtime: Double
+
+    public init(path: String, size: Int64, mtime: Double) {
+        self.path = path
+        self.size = size
+        self.mtime = mtime
+    }
 }
 
 /// Why a file is not a candidate, decided without opening it.

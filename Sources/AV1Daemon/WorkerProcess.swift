@@ -16,6 +16,7 @@ public final class WorkerProcess: @unchecked Sendable {
         }
     }
 
+    public static let supervisorVariable = "AV1D_SUPERVISOR_PID"
     private let process = Process()
     private let queue: DispatchQueue
     public private(set) var lastMessageAt = Date()
@@ -28,6 +29,8 @@ public final class WorkerProcess: @unchecked Sendable {
         self.queue = queue
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        // Lets the worker ask to die with us (see `ProcessLifetime`).
+        process.environment = ProcessInfo.processInfo.environment.merging([Self.supervisorVariable: "\(getpid())"]) { $1 }
         let output = Pipe()
         process.standardOutput = output
         process.standardInput = FileHandle.nullDevice

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 
 // A dynamically sized set: machines with more than CPU_SETSIZE (1024) CPUs exist.
 enum { AV1D_MAX_CPUS = 8192 };
@@ -38,4 +37,7 @@ int av1d_get_thread_affinity(pid_t tid, int *out, int capacity) {
     return n;
 }
 
-pid_t av1d_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+#include <sys/prctl.h>
+#include <signal.h>
+
+int av1d_die_with_parent(void) { return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); }

@@ -12,6 +12,13 @@ struct WorkerCommand: ParsableCommand {
         shouldDisplay: false,
         subcommands: [Probe.self, Encode.self])
 
+    /// A worker never outlives the supervisor that started it.
+    static func bindToSupervisor() {
+        if let pid = ProcessInfo.processInfo.environment[WorkerProcess.supervisorVariable].flatMap(Int32.init) {
+            ProcessLifetime.endWithParent(expectedParent: pid)
+        }
+    }
+
     static func emit(_ message: WorkerMessage) {
         FileHandle.standardOutput.write(message.line())
     }
@@ -22,6 +29,7 @@ struct WorkerCommand: ParsableCommand {
         @Argument var input: String
 
         func run() throws {
+            WorkerCommand.bindToSupervisor()
             do {
                 WorkerCommand.emit(WorkerMessage(event: .probed, probe: ProbeFacts(try MediaProbe.inspect(path: input))))
             } catch {
@@ -37,6 +45,7 @@ struct WorkerCommand: ParsableCommand {
         @OptionGroup var options: EncodeOptions
 
         func run() throws {
+            WorkerCommand.bindToSupervisor()
             let stop = StopFlag()
             let signals = SignalWatch(stop: stop)
             defer { signals.cancel() }

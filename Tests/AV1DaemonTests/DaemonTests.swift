@@ -1,2 +1,93 @@
 import AV1Daemon
+import Foundation
 import Testing
+
+/// The daemon as users run it: a real process on a real (temporary) library.
+@Suite("Daemon on a library", .serialized)
+struct DaemonTests {
+    @Test("good, skipped, growing and hostile files all end in the right state")
+    func library() throws {
+        let daemon = try DaemonHarness(["max_concurrent_jobs": "2"])
+        try daemon.add("multitrack.mkv")
+        try daemon.add("bframes-movtext.mp4", as: "films/movie.mp4")
+        try daemon.add("tiny.mkv")                            // below min_bytes
+        try daemon.add("av1.mkv")                             // already AV1
+        try daemon.add("audio-only.m4a", as: "music.mp4")     // no video
+        try daemon.add("yuv444.mkv", as: "marked.mkv")
+        FileManager.default.createFile(atPath: daemon.library + "/marked.mkv.av1skip", contents: nil)
+        try daemon.add("garbage.mkv")
+        try String(repeating: "not a video, just text named .mp4\n", count: 1000)
+            .write(toFile: daemon.library + "/text.mp4", atomically: true, encoding: .utf8)
+        try daemon.add("truncated.mp4")
+        let untouched = ["tiny.mkv", "av1.mkv", "music.mp4", "marked.mkv", "garbage.mkv", "text.mp4", "truncated.mp4"]
+        let before = Dictionary(uniqueKeysWithValues: untouched.map { ($0, Media.sha(daemon.library + "/" + $0)) })
+
+        try daemon.start()
+        #expect(daemon.wait {
+            daemon.records(for: "multitrack.mkv").last?.status == .success
+                && daemon.records(for: "films/movie.mp4").last?.status == .success
+                && daemon.records(for: "garbage.mkv").last?.status == .failed
+                && daemon.records(for: "av1.mkv").last?.status == .skipped
+                && daemon.records(for: "music.mp4").last?.status == .skipped
+        }, "\(daemon.log)")
+        let stopped = try daemon.stop()
+        #expect(stopped.status == 0)
+
+        // Replaced files: Matroska under the .mkv name, AV1, decoding completely; the .mp4 is gone.
+        #expect(Media.videoCodec(daemon.library + "/multitrack.mkv") == "av1")
+        #expect(Media.decodesCleanly(daemon.library + "/multitrack.mkv"))
+        #expect(Media.videoCodec(daemon.library + "/films/movie.mkv") == "av1")
+        #expect(Media.decodesCleanly(daemon.library + "/films/movie.mkv"))
+        #expect(!FileManager.default.fileExists(atPath: daemon.library + "/films/movie.mp4"))
+        // Every file not replaced is byte-identical.
+        for (name, sha) in before { #expect(Media.sha(daemon.library + "/" + name) == sha, "\(name) changed") }
+        // Skips leave a marker and a reason; small and marked files get no job at all.
+        #expect(daemon.records(for: "av1.mkv").last?.reason == "already AV1")
+        #expect(daemon.records(for: "music.mp4").last?.reason == "no video stream")
+        #expect(FileManager.default.fileExists(atPath: daemon.library + "/av1.mkv.av1skip"))
+        #expect((try? String(contentsOfFile: daemon.library + "/av1.mkv.why.txt", encoding: .utf8))?.contains("already AV1") == true)
+        #expect(daemon.records(for: "tiny.mkv").isEmpty && daemon.records(for: "marked.mkv").isEmpty)
+        // Hostile files: a clear reason, one line per failure in the log, and the daemon went on.
+        #expect(daemon.records(for: "garbage.mkv").last?.reason?.contains("Invalid data") == true)
+        #expect(daemon.records(for: "text.mp4").last?.status == .failed)
+        // Records carry what the guide's jq recipes read.
+        let success = try #require(daemon.records(for: "multitrack.mkv").last)
+        #expect(success.videoHeight == 240 && success.originalBytes > 0 && (success.newBytes ?? 0) > 0)
+        #expect(success.startedAt != nil && success.finishedAt != nil && success.encoderUsed?.hasPrefix("SVT-AV1") == true)
+        // Nothing left behind.
+        #expect(daemon.files(in: daemon.temp).isEmpty)
+        #expect(!daemon.files().contains { $0.hasSuffix(".av1d-staged") })
+    }
+
+    @Test("a file still being written waits for the stability window")
+    func growingFile() throws {
+        let daemon = try DaemonHarness(["stable_secs": "3"])
+        let path = try daemon.add("multitrack.mkv")
+        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: path)
+        let written = Date()
+        try daemon.start()
+        #expect(daemon.wait { daemon.records(for: "multitrack.mkv").last?.status == .success }, "\(daemon.log)")
+        let started = try #require(daemon.records(for: "multitrack.mkv").last?.startedAt)
+        #expect(started.timeIntervalSince(written) >= 2, "started \(started.timeIntervalSince(written)) s after the last write")
+        _ = try daemon.stop()
+    }
+
+    @Test("SIGTERM mid-job: exits 0 within 10 s, job interrupted, nothing left; the restart finishes it")
+    func sigterm() throws {
+        let daemon = try DaemonHarness()
+        try daemon.add("bbb720.mp4")
+        try daemon.start()
+        #expect(daemon.wait { (daemon.records(for: "bbb720.mp4").last?.framesEncoded ?? 0) > 5 }, "\(daemon.log)")
+        let stopped = try daemon.stop()
+        #expect(stopped.status == 0)
+        #expect(stopped.seconds < 10)
+        #expect(daemon.records(for: "bbb720.mp4").last?.status == .interrupted)
+        #expect(daemon.files(in: daemon.temp).isEmpty)
+        #expect(daemon.files() == ["bbb720.mp4"])
+
+        try daemon.start()
+        #expect(daemon.wait { daemon.records(for: "bbb720.mp4").last?.status == .success }, "\(daemon.log)")
+        #expect(Media.decodesCleanly(daemon.library + "/bbb720.mkv"))
+        _ = try daemon.stop()
+    }
+}

@@ -1,0 +1,89 @@
+import AV1Daemon
+import NativeEncode
+import Testing
+
+@Suite("Configuration")
+struct ConfigTests {
+    @Test("the old daemon's keys keep working, with their defaults")
+    func oldKeys() throws {
+        let config = try DaemonConfig.parse("""
+            library_roots = ["/srv/movies", "/srv/tv"]
+            min_bytes = 5368709120  # 5 GB
+            max_size_ratio = 0.85
+            scan_interval_secs = 120
+            job_state_dir = "/x/jobs"
+            temp_output_dir = "/fast/nvme/av1d/temp"
+            max_concurrent_jobs = 2
+            prefer_encoder = "svt"
+            quality_tier = "high"
+            keep_original = true
+            write_why_sidecars = false
+            """)
+        #expect(config.libraryRoots == ["/srv/movies", "/srv/tv"])
+        #expect(config.minBytes == 5_368_709_120)
+        #expect(config.maxSizeRatio == 0.85)
+        #expect(config.scanIntervalSecs == 120)
+        #expect(config.tempOutputDir == "/fast/nvme/av1d/temp")
+        #expect(config.maxConcurrentJobs == .fixed(2))
+        #expect(config.qualityTier == .high)
+        #expect(config.keepOriginal && !config.writeWhySidecars)
+        #expect(config.unknownKeys.isEmpty)
+    }
+
+    @Test("an empty file means every default")
+    func defaults() throws {
+        let config = try DaemonConfig.parse("")
+        #expect(config == DaemonConfig())
+        #expect(config.libraryRoots == ["/media"] && config.minBytes == 2_147_483_648 && config.maxSizeRatio == 0.90)
+        #expect(config.stableSecs == 60 && config.maxAttempts == 2 && config.outputBitDepth == 10 && config.skipDynamicHDR)
+    }
+
+    @Test("av1d's own keys, and max_concurrent_jobs = \"auto\"")
+    func newKeys() throws {
+        let config = try DaemonConfig.parse("""
+            max_concurrent_jobs = "auto"
+            stable_secs = 30
+            max_attempts = 3
+            svt_preset = 6
+            crf = 28
+            output_bit_depth = 8
+            film_grain = 8
+            skip_dynamic_hdr = false
+            exclude = ["*/Extras/*", "*.sample.mkv"]
+            prefer_encoder = "rav1e"
+            some_future_key = 1
+            """)
+        #expect(config.maxConcurrentJobs == .auto)
+        #expect(config.svtPreset == 6 && config.crf == 28 && config.outputBitDepth == 8 && config.filmGrain == 8)
+        #expect(!config.skipDynamicHDR && config.exclude.count == 2)
+        #expect(config.preferEncoder == .auto, "rav1e (gone) falls back to the best available encoder")
+        #expect(config.unknownKeys == ["some_future_key"])
+        let settings = config.encodeSettings(cpus: CPUSet([0, 1]), threads: nil)
+        #expect(settings.preset == 6 && settings.crf == 28 && settings.bitDepth == 8 && settings.cpus == CPUSet([0, 1]))
+    }
+
+    @Test("a bad file is an error naming the key and the line", arguments: [
+        ("min_bytes = 1\nmax_size_ratio = 1.5\n", "max_size_ratio", 2),
+        ("\n\nquality_tier = \"ultra\"\n", "quality_tier", 3),
+        ("library_roots = []\n", "library_roots", 1),
+        ("max_concurrent_jobs = 0\n", "max_concurrent_jobs", 1),
+        ("scan_interval_secs = \"often\"\n", "scan_interval_secs", 1),
+    ])
+    func badValues(text: String, key: String, line: Int) {
+        #expect {
+            _ = try DaemonConfig.parse(text, path: "/etc/av1d/config.toml")
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.key == key && error.line == line && error.description.hasPrefix("/etc/av1d/config.toml:\(line): \(key):")
+        }
+    }
+
+    @Test("a syntax error names the line")
+    func syntax() {
+        #expect {
+            _ = try DaemonConfig.parse("min_bytes = 1\nlibrary_roots = [\"/a\"\n")
+        } throws: { error in
+            (error as? ConfigError)?.line != nil
+        }
+    }
+}
