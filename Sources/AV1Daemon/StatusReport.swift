@@ -13,7 +13,7 @@ public struct StatusReport: Codable, Sendable {
         public var rssBytes: Int?
     }
 
-    public struct Totals: Codable, Sendable {
+    public struct Totals: Codable, Sendable, Equatable {
         public var success = 0
         public var failed = 0
         public var skipped = 0
@@ -24,6 +24,8 @@ public struct StatusReport: Codable, Sendable {
         /// Mean of new/original over successful jobs.
         public var averageRatio: Double?
         public var encodeSeconds: Double = 0
+
+        public init() {}
     }
 
     public var running: [Running]

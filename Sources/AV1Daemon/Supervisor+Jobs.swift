@@ -1,5 +1,6 @@
 import Foundation
 import NativeEncode
+import Placement
 
 /// A job whose worker process is alive.
 final class RunningJob {
@@ -10,11 +11,16 @@ final class RunningJob {
     /// What the worker said last about its result.
     var outcome: WorkerOutcome?
     var stalledFor: TimeInterval?
+    /// Set when the worker was stopped for using far more memory than estimated.
+    var memoryStop: String?
+    var memoryWarned = false
+    let probe: ProbeFacts
 
-    init(record: JobRecord, worker: WorkerProcess, cpus: CPUSet) {
+    init(record: JobRecord, worker: WorkerProcess, cpus: CPUSet, probe: ProbeFacts) {
         self.record = record
         self.worker = worker
         self.cpus = cpus
+        self.probe = probe
     }
 }
 
@@ -25,19 +31,31 @@ enum WorkerOutcome {
 }
 
 extension Supervisor {
-    /// Starts jobs while there are free CPU sets and candidates.
+    /// Starts jobs while CPUs and memory allow, biggest expected saving first (by default).
+    /// A job stopped for its memory runs again only alone.
     func schedule() {
-        guard acceptingWork else { return }
+        guard acceptingWork, !paused, !running.values.contains(where: { runAlone.contains($0.record.sourcePath) }) else { return }
         let busy = Set(running.values.map(\.record.sourcePath)).union(replacing)
         for candidate in Array(candidates.values).ordered(by: config.scheduleOrder) where !busy.contains(candidate.facts.path) {
-            guard let cpus = slots.take() else { break }
-            candidates[candidate.facts.path] = nil
-            start(candidate, on: cpus)
+            if runAlone.contains(candidate.facts.path) && !running.isEmpty { continue }
+            switch placer.reserve(for: candidate.probe, config: config) {
+            case .start(let cpus, let estimate):
+                candidates[candidate.facts.path] = nil
+                start(candidate, on: cpus, estimate: estimate)
+                if runAlone.contains(candidate.facts.path) { return reportStatus() }
+            case .waitForCPUs:
+                return reportStatus()
+            case .waitForMemory(let reason):
+                if waitingFor != reason { log(.info, "next job waits: \(reason)") }
+                waitingFor = reason
+                return reportStatus()
+            }
         }
+        waitingFor = nil
         reportStatus()
     }
 
-    private func start(_ candidate: Candidate, on cpus: CPUSet) {
+    private func start(_ candidate: Candidate, on cpus: CPUSet, estimate: MemoryEstimate) {
         let facts = candidate.facts
         let attempt = JobHistory(store.all).failures(of: facts) + 1
         var job = JobRecord(sourcePath: facts.path, originalBytes: facts.size, sourceMtime: facts.mtime, attempt: attempt)
@@ -58,11 +76,13 @@ extension Supervisor {
                 onMessage: { [unowned self] message in handle(message, from: id) },
                 onExit: { [unowned self] exit in finish(id, exit: exit) })
             job.workerPid = worker.pid
-            running[id] = RunningJob(record: job, worker: worker, cpus: cpus)
+            running[id] = RunningJob(record: job, worker: worker, cpus: cpus, probe: candidate.probe)
+            placer.confirm(id, cpus: cpus, estimate: estimate, probe: candidate.probe, config: config)
             save(job)
-            log(.info, "encoding on CPUs \(cpus) (attempt \(attempt))", job: id, file: facts.path)
+            log(.info, "encoding on CPUs \(cpus), memory estimate \(Self.megabytes(Int64(estimate.bytes))) (attempt \(attempt))",
+                job: id, file: facts.path)
         } catch {
-            slots.give(back: cpus)
+            placer.release(cpus)
             recordFailure(facts, reason: "cannot start a worker: \(error)")
         }
     }
@@ -110,10 +130,11 @@ extension Supervisor {
     /// A worker ended: act on what it reported, free its CPUs, start the next job.
     private func finish(_ id: String, exit: WorkerProcess.Exit) {
         guard let job = running.removeValue(forKey: id) else { return }
-        slots.give(back: job.cpus)
         var record = job.record
         record.clearLiveFigures()
-        record.peakRssBytes = max(record.peakRssBytes ?? 0, job.worker.residentBytes)
+        do { try placer.finished(id, peakRSS: record.peakRssBytes) } catch {
+            log(.warning, "memory history not updated: \(error)", job: id)
+        }
         let facts = FileFacts(path: record.sourcePath, size: record.originalBytes, mtime: record.sourceMtime)
 
         if shuttingDown {
@@ -125,6 +146,19 @@ extension Supervisor {
             log(.info, "interrupted by shutdown", job: id, file: record.sourcePath)
             return finishShutdownIfIdle()
         }
+        if let reason = job.memoryStop {
+            // Not the file's fault: no attempt is counted; it runs again when nothing else does.
+            removeTemporaryFiles(of: record)
+            record.status = .interrupted
+            record.reason = "stopped: \(reason); it will run again alone"
+            record.finishedAt = Date()
+            save(record)
+            runAlone.insert(record.sourcePath)
+            probed[facts] = nil
+            log(.warning, record.reason!, job: id, file: record.sourcePath)
+            return schedule()
+        }
+        runAlone.remove(record.sourcePath)
         switch (job.outcome, exit) {
         case (.verified(let summary), .exited(0)):
             accept(record, summary: summary)
@@ -227,10 +261,11 @@ extension Supervisor {
         return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).av1d-partial").path
     }
 
-    /// Once a second: stalled workers are killed, probes that hang are killed, RSS is sampled.
+    /// Once a second: stalled workers are killed, probes that hang are killed, memory is judged.
     func watchWorkers() {
         let now = Date()
         for job in running.values {
+            judgeMemory(of: job)
             let silence = now.timeIntervalSince(job.worker.lastMessageAt)
             if silence > TimeInterval(config.stallTimeoutSecs), job.stalledFor == nil {
                 job.stalledFor = silence
@@ -238,9 +273,27 @@ extension Supervisor {
                 job.worker.signal(SIGKILL)
             }
         }
+        // A probe prints one line at its end: "silence" is its whole run time.
         for (path, worker) in probing where now.timeIntervalSince(worker.lastMessageAt) > 60 {
             log(.error, "probe hangs; killing it", file: path)
             worker.signal(SIGKILL)
+        }
+    }
+
+    private func judgeMemory(of job: RunningJob) {
+        guard job.memoryStop == nil, let budget = placer.budget, let estimate = placer.estimate(of: job.record.id) else { return }
+        let rss = job.worker.residentBytes
+        job.record.rssBytes = rss
+        job.record.peakRssBytes = max(job.record.peakRssBytes ?? 0, rss)
+        switch RSSPolicy().judge(rss: rss, estimate: estimate, budget: budget) {
+        case .ok: break
+        case .report(let reason):
+            if !job.memoryWarned { log(.warning, reason, job: job.record.id, file: job.record.sourcePath) }
+            job.memoryWarned = true
+        case .stop(let reason):
+            job.memoryStop = reason
+            log(.error, "\(reason); stopping the worker", job: job.record.id, file: job.record.sourcePath)
+            job.worker.signal(SIGKILL)
         }
     }
 }

@@ -34,7 +34,8 @@ extension Supervisor {
 
     // MARK: Probing, in a worker process: a hostile file may crash the C libraries.
 
-    private var probeLimit: Int { max(2, slots.count) }
+    /// Probes are short and mostly I/O: two at a time keep the queue fed without stealing CPUs.
+    private var probeLimit: Int { 2 }
 
     func startProbe(_ facts: FileFacts) {
         guard probing.count < probeLimit, acceptingWork else { return }

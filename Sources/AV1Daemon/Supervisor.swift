@@ -1,5 +1,6 @@
 import Foundation
 import NativeEncode
+import Placement
 
 /// The daemon: scans, gates, schedules jobs onto worker processes, verifies, replaces, records.
 /// All its state lives on one serial queue; workers, timers and signals post events to it.
@@ -14,7 +15,7 @@ public final class Supervisor: @unchecked Sendable {
     let executable: String
     var scanner: LibraryScanner
     var stability: StabilityTracker
-    var slots: CPUSlots
+    var placer: JobPlacer
 
     /// Probe verdicts by file state: an unchanged file is never probed twice.
     var probed: [FileFacts: ProbeOutcome] = [:]
@@ -25,6 +26,12 @@ public final class Supervisor: @unchecked Sendable {
     /// not wait for them: the job record lets start-up recovery finish or undo the replacement.
     var replacing: Set<String> = []
     var acceptingWork = true
+    /// Paused through the control socket: running jobs go on, no new one starts.
+    var paused = false
+    /// Why the next job waits for memory, logged once per change.
+    var waitingFor: String?
+    /// Files whose last run was stopped for memory: they run only with nothing beside them.
+    var runAlone: Set<String> = []
     var shuttingDown = false
     private var timers: [DispatchSourceTimer] = []
     private var signalSources: [DispatchSourceSignal] = []
@@ -42,7 +49,7 @@ public final class Supervisor: @unchecked Sendable {
         store = try JobStore(directory: config.jobStateDir)
         scanner = LibraryScanner(minBytes: config.minBytes, exclude: config.exclude)
         stability = StabilityTracker(window: TimeInterval(config.stableSecs))
-        slots = CPUSlots(config: config)
+        placer = JobPlacer(config: config)
         crashAfter = environment["AV1D_TEST_CRASH_AFTER"].flatMap(ReplaceStep.init(rawValue:))
     }
 
@@ -54,7 +61,7 @@ public final class Supervisor: @unchecked Sendable {
             Recovery(store: store, replacer: replacer, tempDirectory: config.tempOutputDir,
                      failedRetentionDays: config.failedOutputRetentionDays, log: log).run()
             installSignals()
-            log(.info, "started: roots \(config.libraryRoots.joined(separator: ", ")), \(config.maxConcurrentJobs) concurrent jobs on CPU sets \(slots.describe())")
+            log(.info, "started: roots \(config.libraryRoots.joined(separator: ", ")), \(config.maxConcurrentJobs) concurrent jobs on CPU sets \(placer.planDescription)")
             notifier.send("READY=1")
             startTimer(every: TimeInterval(config.scanIntervalSecs)) { [unowned self] in scanCycle() }
             startTimer(every: 1) { [unowned self] in watchWorkers() }
@@ -99,7 +106,7 @@ public final class Supervisor: @unchecked Sendable {
             scanner = LibraryScanner(minBytes: fresh.minBytes, exclude: fresh.exclude)
             stability = StabilityTracker(window: TimeInterval(fresh.stableSecs))
             probed = [:]
-            if running.isEmpty { slots = CPUSlots(config: fresh) }
+            if running.isEmpty { placer = JobPlacer(config: fresh) }
             log(.info, "configuration reloaded from \(configPath)")
             scanCycle()
         } catch {

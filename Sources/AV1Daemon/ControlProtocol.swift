@@ -1,0 +1,158 @@
+import Foundation
+
+/// A live picture of the daemon, as the control socket, `av1d status`, `av1d top` and the
+/// metrics endpoint show it. Produced by the supervisor on its queue.
+public struct DaemonSnapshot: Codable, Sendable {
+    public struct RunningJob: Codable, Sendable {
+        public var id: String
+        public var sourcePath: String
+        public var stage: String
+        /// 0-100.
+        public var progress: Double
+        public var fps: Double?
+        public var eta: Double?
+        public var cpus: String?
+        public var cpuCount: Int
+        public var rssBytes: Int?
+        public var framesEncoded: Int?
+        public var framesTotal: Int?
+        public var encodedBytes: Int64?
+        public var startedAt: Date?
+
+        public init(id: String, sourcePath: String, stage: String, progress: Double, fps: Double?, eta: Double?,
+                    cpus: String?, cpuCount: Int, rssBytes: Int?, framesEncoded: Int?, framesTotal: Int?,
+                    encodedBytes: Int64?, startedAt: Date?) {
+            self.id = id
+            self.sourcePath = sourcePath
+            self.stage = stage
+            self.progress = progress
+            self.fps = fps
+            self.eta = eta
+            self.cpus = cpus
+            self.cpuCount = cpuCount
+            self.rssBytes = rssBytes
+            self.framesEncoded = framesEncoded
+            self.framesTotal = framesTotal
+            self.encodedBytes = encodedBytes
+            self.startedAt = startedAt
+        }
+    }
+
+    public struct QueuedFile: Codable, Sendable {
+        public var path: String
+        public var bytes: Int64
+        public var expectedSavingBytes: Int64
+        public init(path: String, bytes: Int64, expectedSavingBytes: Int64) {
+            self.path = path
+            self.bytes = bytes
+            self.expectedSavingBytes = expectedSavingBytes
+        }
+    }
+
+    public struct FinishedJob: Codable, Sendable {
+        public var id: String
+        public var sourcePath: String
+        public var status: String
+        public var reason: String?
+        public var originalBytes: Int64
+        public var newBytes: Int64?
+        public var finishedAt: Date?
+        public init(id: String, sourcePath: String, status: String, reason: String?, originalBytes: Int64,
+                    newBytes: Int64?, finishedAt: Date?) {
+            self.id = id
+            self.sourcePath = sourcePath
+            self.status = status
+            self.reason = reason
+            self.originalBytes = originalBytes
+            self.newBytes = newBytes
+            self.finishedAt = finishedAt
+        }
+    }
+
+    public var running: [RunningJob]
+    public var queued: Int
+    public var queue: [QueuedFile]
+    public var recent: [FinishedJob]
+    public var totals: StatusReport.Totals
+    public var paused: Bool
+    /// Frames encoded by every job since the daemon started (a counter for metrics).
+    public var framesEncodedTotal: Int
+    /// Bytes written by every finished encode since the daemon started.
+    public var bytesEncodedTotal: Int64
+    public var generatedAt: Date
+
+    public init(running: [RunningJob], queued: Int, queue: [QueuedFile], recent: [FinishedJob], totals: StatusReport.Totals,
+                paused: Bool, framesEncodedTotal: Int, bytesEncodedTotal: Int64, generatedAt: Date = Date()) {
+        self.running = running
+        self.queued = queued
+        self.queue = queue
+        self.recent = recent
+        self.totals = totals
+        self.paused = paused
+        self.framesEncodedTotal = framesEncodedTotal
+        self.bytesEncodedTotal = bytesEncodedTotal
+        self.generatedAt = generatedAt
+    }
+}
+
+/// What a control client may ask. One JSON object per line: `{"command":"status"}`,
+/// `{"command":"cancel","job":"<id>"}`, `{"command":"retry","path":"/media/x.mkv"}`.
+public struct ControlRequest: Codable, Sendable, Equatable {
+    public enum Command: String, Codable, Sendable, CaseIterable {
+        case status, pause, resume, cancel, retry, rescan
+    }
+
+    public var command: Command
+    public var job: String?
+    public var path: String?
+
+    public init(command: Command, job: String? = nil, path: String? = nil) {
+        self.command = command
+        self.job = job
+        self.path = path
+    }
+}
+
+/// The answer to one request: `ok` with a snapshot or message, or an error.
+public struct ControlResponse: Codable, Sendable {
+    public var ok: Bool
+    public var error: String?
+    public var message: String?
+    public var snapshot: DaemonSnapshot?
+
+    public init(ok: Bool, error: String? = nil, message: String? = nil, snapshot: DaemonSnapshot? = nil) {
+        self.ok = ok
+        self.error = error
+        self.message = message
+        self.snapshot = snapshot
+    }
+
+    public static func failure(_ error: String) -> ControlResponse { ControlResponse(ok: false, error: error) }
+}
+
+/// What the control server asks of the daemon. Called on any thread; the supervisor hops
+/// onto its own queue and answers there.
+public protocol DaemonControl: AnyObject, Sendable {
+    func snapshot() -> DaemonSnapshot
+    func perform(_ request: ControlRequest) -> ControlResponse
+}
+
+extension JSONEncoder {
+    /// The encoding every av1d JSON surface uses: snake_case keys, RFC 3339 dates.
+    public static var av1d: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
+
+extension JSONDecoder {
+    public static var av1d: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
