@@ -29,8 +29,10 @@ public final class WorkerProcess: @unchecked Sendable {
         self.queue = queue
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        // Lets the worker ask to die with us (see `ProcessLifetime`).
-        process.environment = ProcessInfo.processInfo.environment.merging([Self.supervisorVariable: "\(getpid())"]) { $1 }
+        // Lets the worker ask to die with us (see `ProcessLifetime`). Swift's backtracer stays off:
+        // it would catch a fatal signal sent to a worker and let the worker run on.
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            [Self.supervisorVariable: "\(getpid())", "SWIFT_BACKTRACE": "enable=no"]) { $1 }
         let output = Pipe()
         process.standardOutput = output
         process.standardInput = FileHandle.nullDevice
