@@ -7,6 +7,7 @@ extension Supervisor {
         guard acceptingWork else { return }
         let result = scanner.scan(roots: config.libraryRoots)
         for folder in result.newlyUnreadable { log(.warning, "folder cannot be read; skipped", file: folder) }
+        watcher?.watch(result.folders)
         let history = JobHistory(store.all)
         let busy = Set(running.values.map(\.record.sourcePath)).union(probing.keys).union(replacing)
         var seen = Set<String>()

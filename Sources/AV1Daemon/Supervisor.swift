@@ -34,6 +34,9 @@ public final class Supervisor: @unchecked Sendable {
     var runAlone: Set<String> = []
     var shuttingDown = false
     private var timers: [DispatchSourceTimer] = []
+    var watcher: LibraryWatcher?
+    /// A scan brought forward by a file-system event, not yet run.
+    var eventScanPending = false
     private var signalSources: [DispatchSourceSignal] = []
     private let stopped = DispatchSemaphore(value: 0)
     let crashAfter: ReplaceStep?
@@ -61,6 +64,7 @@ public final class Supervisor: @unchecked Sendable {
             Recovery(store: store, replacer: replacer, tempDirectory: config.tempOutputDir,
                      failedRetentionDays: config.failedOutputRetentionDays, log: log).run()
             installSignals()
+            watcher = LibraryWatcher(queue: queue, log: log) { [unowned self] in scanSoon() }
             log(.info, "started: roots \(config.libraryRoots.joined(separator: ", ")), \(config.maxConcurrentJobs) concurrent jobs on CPU sets \(placer.planDescription)")
             notifier.send("READY=1")
             startTimer(every: TimeInterval(config.scanIntervalSecs)) { [unowned self] in scanCycle() }
@@ -137,6 +141,16 @@ public final class Supervisor: @unchecked Sendable {
     }
 
     func setStatus(_ text: String) { notifier.send("STATUS=\(text)") }
+
+    /// A file changed: scan in a moment (events come in bursts while a file is copied in).
+    func scanSoon() {
+        guard !eventScanPending, acceptingWork else { return }
+        eventScanPending = true
+        queue.asyncAfter(deadline: .now() + 2) { [unowned self] in
+            eventScanPending = false
+            scanCycle()
+        }
+    }
 }
 
 /// What probing a file decided.

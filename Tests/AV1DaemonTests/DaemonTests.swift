@@ -90,4 +90,16 @@ struct DaemonTests {
         #expect(Media.decodesCleanly(daemon.library + "/bbb720.mkv"))
         _ = try daemon.stop()
     }
+
+    @Test("a file arriving between scan cycles is picked up through file-system events")
+    func fileSystemEvents() throws {
+        let daemon = try DaemonHarness(["scan_interval_secs": "3600"])
+        try FileManager.default.createDirectory(atPath: daemon.library + "/new", withIntermediateDirectories: true)
+        try daemon.start()
+        #expect(daemon.wait { daemon.log.contains("started") })
+        Thread.sleep(forTimeInterval: 0.5)
+        try daemon.add("multitrack.mkv", as: "new/arrived.mkv")
+        #expect(daemon.wait(timeout: 15) { daemon.records(for: "new/arrived.mkv").last?.status == .success }, "\(daemon.log)")
+        _ = try daemon.stop()
+    }
 }
