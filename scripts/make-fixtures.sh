@@ -215,6 +215,16 @@ if need hdr10.mkv; then
   finish hdr10.mkv
 fi
 
+# Dolby Vision: HEVC in MP4 with a dvcC box (profile 8.1). FFmpeg 5.1 cannot write one, so
+# a small script adds the box; av1d must detect it and say the dynamic metadata cannot survive.
+if need dolby-vision.mp4; then
+  "${FF[@]}" -f lavfi -i "testsrc2=size=256x144:rate=24:duration=1" -pix_fmt yuv420p10le \
+    -c:v libx265 -preset veryfast -x265-params "frame-threads=1:pools=1:info=0:log-level=error" \
+    -tag:v hvc1 "${BITEXACT[@]}" "$WORK/dv-base.mp4"
+  python3 "$ROOT/scripts/add-dolby-vision-box.py" "$WORK/dv-base.mp4" "$(tmp dolby-vision.mp4)"
+  finish dolby-vision.mp4
+fi
+
 # ---------------------------------------------------------------------------
 # 4. vfr.mkv: genuinely variable frame durations (60 frames) + audio
 #    frames  0-19: 1/30 s steps (33/34 ms)

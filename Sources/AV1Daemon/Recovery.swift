@@ -19,6 +19,7 @@ public struct Recovery {
 
     public func run(now: Date = Date()) {
         for var job in store.all where !job.status.isFinal && job.status != .interrupted {
+            if let pid = job.workerPid { stopLeftoverWorker(pid) }
             if job.status == .replacing {
                 do {
                     if try replacer.resume(&job) {
@@ -37,6 +38,17 @@ public struct Recovery {
             log(.info, "interrupted job re-queued", job: job.id, file: job.sourcePath)
         }
         removeOrphans(now: now)
+    }
+
+    /// A worker of the previous daemon notices its orphaning within a moment and exits; make
+    /// sure it is gone before its files are judged. Only a process that is an av1d worker is touched.
+    private func stopLeftoverWorker(_ pid: Int32) {
+        let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
+        let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        guard arguments.count > 1, arguments[1] == "worker" else { return }
+        kill(pid, SIGKILL)
+        for _ in 0..<50 where FileManager.default.fileExists(atPath: "/proc/\(pid)") { usleep(20_000) }
+        log(.info, "stopped a worker left over from the previous run (pid \(pid))")
     }
 
     /// Partial encodes always go; a failed job's output stays for debugging until the retention ends;

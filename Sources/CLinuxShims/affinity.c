@@ -36,8 +36,3 @@ int av1d_get_thread_affinity(pid_t tid, int *out, int capacity) {
     CPU_FREE(set);
     return n;
 }
-
-#include <sys/prctl.h>
-#include <signal.h>
-
-int av1d_die_with_parent(void) { return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); }

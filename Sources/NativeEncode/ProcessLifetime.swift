@@ -1,13 +1,14 @@
-import CLinuxShims
 import Foundation
 
 /// Ties a worker process's life to its supervisor's.
 public enum ProcessLifetime {
-    /// The kernel kills this process if its parent dies, so a worker never outlives a crashed
-    /// daemon (and never writes into files the next daemon's recovery is cleaning up).
+    /// Ends this process soon after its parent is gone (it is then re-parented), so a worker
+    /// never outlives a crashed daemon. Polling, not PR_SET_PDEATHSIG: that signal follows the
+    /// parent *thread* that spawned us, and the daemon spawns from short-lived pool threads.
     public static func endWithParent(expectedParent: pid_t) {
-        _ = av1d_die_with_parent()
-        // The parent may have died before the request took effect.
-        if getppid() != expectedParent { exit(1) }
+        Thread.detachNewThread {
+            while getppid() == expectedParent { usleep(100_000) }
+            _exit(1)
+        }
     }
 }

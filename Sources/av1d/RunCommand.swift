@@ -29,7 +29,11 @@ struct RunCommand: ParsableCommand {
             log(.error, "cannot start: \(error)")
             throw ExitCode(1)
         }
-        let status = supervisor.run()
-        if status != 0 { throw ExitCode(status) }
+        // Exit from inside: queued work of the supervisor may still run on other threads, so it
+        // must stay alive until the process ends (start-up recovery handles whatever was left).
+        withExtendedLifetime(supervisor) {
+            let status = supervisor.run()
+            Foundation.exit(status)
+        }
     }
 }

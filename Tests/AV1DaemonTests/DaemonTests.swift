@@ -16,10 +16,12 @@ struct DaemonTests {
         try daemon.add("yuv444.mkv", as: "marked.mkv")
         FileManager.default.createFile(atPath: daemon.library + "/marked.mkv.av1skip", contents: nil)
         try daemon.add("garbage.mkv")
+        try daemon.add("dolby-vision.mp4")                    // dynamic HDR: skipped by default
         try String(repeating: "not a video, just text named .mp4\n", count: 1000)
             .write(toFile: daemon.library + "/text.mp4", atomically: true, encoding: .utf8)
         try daemon.add("truncated.mp4")
-        let untouched = ["tiny.mkv", "av1.mkv", "music.mp4", "marked.mkv", "garbage.mkv", "text.mp4", "truncated.mp4"]
+        let untouched = ["tiny.mkv", "av1.mkv", "music.mp4", "marked.mkv", "garbage.mkv", "text.mp4", "truncated.mp4",
+                         "dolby-vision.mp4"]
         let before = Dictionary(uniqueKeysWithValues: untouched.map { ($0, Media.sha(daemon.library + "/" + $0)) })
 
         try daemon.start()
@@ -27,8 +29,10 @@ struct DaemonTests {
             daemon.records(for: "multitrack.mkv").last?.status == .success
                 && daemon.records(for: "films/movie.mp4").last?.status == .success
                 && daemon.records(for: "garbage.mkv").last?.status == .failed
+                && daemon.records(for: "text.mp4").last?.status == .failed
                 && daemon.records(for: "av1.mkv").last?.status == .skipped
                 && daemon.records(for: "music.mp4").last?.status == .skipped
+                && daemon.records(for: "dolby-vision.mp4").last?.status == .skipped
         }, "\(daemon.log)")
         let stopped = try daemon.stop()
         #expect(stopped.status == 0)
@@ -44,6 +48,7 @@ struct DaemonTests {
         // Skips leave a marker and a reason; small and marked files get no job at all.
         #expect(daemon.records(for: "av1.mkv").last?.reason == "already AV1")
         #expect(daemon.records(for: "music.mp4").last?.reason == "no video stream")
+        #expect(daemon.records(for: "dolby-vision.mp4").last?.reason?.contains("Dolby Vision") == true)
         #expect(FileManager.default.fileExists(atPath: daemon.library + "/av1.mkv.av1skip"))
         #expect((try? String(contentsOfFile: daemon.library + "/av1.mkv.why.txt", encoding: .utf8))?.contains("already AV1") == true)
         #expect(daemon.records(for: "tiny.mkv").isEmpty && daemon.records(for: "marked.mkv").isEmpty)

@@ -163,4 +163,15 @@ struct StreamPreservationTests {
         #expect(decoded.errors.isEmpty)
         #expect(decoded.frames == 24)
     }
+
+    @Test("Dolby Vision is detected: the probe says so, and an encode keeps HDR10-compatible video with a note")
+    func dolbyVision() throws {
+        let info = try MediaProbe.inspect(path: Fixtures.path("dolby-vision.mp4"))
+        #expect(info.dynamicHDR == .dolbyVision)
+        #expect(try MediaProbe.inspect(path: Fixtures.path("hdr10.mkv")).dynamicHDR == nil)
+        let scratch = try Scratch()
+        let (summary, output) = try encodeFixture("dolby-vision.mp4", in: scratch)
+        #expect(summary.notes.contains { $0.contains("Dolby Vision") && $0.contains("cannot be carried") })
+        #expect(try Probe.decodeWithDav1d(output).errors.isEmpty)
+    }
 }

@@ -11,8 +11,4 @@ int av1d_set_thread_affinity(pid_t tid, const int *cpus, int count);
 /// Returns how many were written, or -1 with errno set.
 int av1d_get_thread_affinity(pid_t tid, int *out, int capacity);
 
-/// Asks the kernel to SIGKILL the calling process when its parent dies (prctl is variadic,
-/// so Swift cannot call it). Returns 0 or -1 with errno set.
-int av1d_die_with_parent(void);
-
 #endif
