@@ -14,6 +14,8 @@ final class RunningJob {
     /// Set when the worker was stopped for using far more memory than estimated.
     var memoryStop: String?
     var memoryWarned = false
+    /// Cancelled through the control socket.
+    var cancelled = false
     let probe: ProbeFacts
 
     init(record: JobRecord, worker: WorkerProcess, cpus: CPUSet, probe: ProbeFacts) {
@@ -146,6 +148,16 @@ extension Supervisor {
             log(.info, "interrupted by shutdown", job: id, file: record.sourcePath)
             return finishShutdownIfIdle()
         }
+        if let frames = record.framesEncoded { counters.frames += frames }
+        if job.cancelled {
+            removeTemporaryFiles(of: record)
+            record.status = .skipped
+            record.reason = "cancelled by the user (retry clears this)"
+            record.finishedAt = Date()
+            save(record)
+            writeMarker(for: record.sourcePath, reason: record.reason!, job: id)
+            return schedule()
+        }
         if let reason = job.memoryStop {
             // Not the file's fault: no attempt is counted; it runs again when nothing else does.
             removeTemporaryFiles(of: record)
@@ -161,6 +173,7 @@ extension Supervisor {
         runAlone.remove(record.sourcePath)
         switch (job.outcome, exit) {
         case (.verified(let summary), .exited(0)):
+            counters.bytes += summary.outputBytes
             accept(record, summary: summary)
         case (.nothingToDo(let reason), _):
             removeTemporaryFiles(of: record)

@@ -32,6 +32,8 @@ public final class Supervisor: @unchecked Sendable {
     var waitingFor: String?
     /// Files whose last run was stopped for memory: they run only with nothing beside them.
     var runAlone: Set<String> = []
+    /// Work done since start, for the metrics counters.
+    var counters = (frames: 0, bytes: Int64(0))
     var shuttingDown = false
     private var timers: [DispatchSourceTimer] = []
     var watcher: LibraryWatcher?

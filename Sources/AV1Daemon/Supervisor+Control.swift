@@ -1,0 +1,83 @@
+import Foundation
+import NativeEncode
+
+/// The daemon as the control socket and the metrics endpoint see it. Requests arrive on the
+/// servers' threads and are answered on the supervisor's queue.
+extension Supervisor: DaemonControl {
+    public func snapshot() -> DaemonSnapshot {
+        queue.sync { currentSnapshot() }
+    }
+
+    public func perform(_ request: ControlRequest) -> ControlResponse {
+        queue.sync { handle(request) }
+    }
+
+    func currentSnapshot() -> DaemonSnapshot {
+        let jobs = store.all
+        let running = running.values.sorted { $0.started < $1.started }.map { job in
+            let record = job.record
+            return DaemonSnapshot.RunningJob(
+                id: record.id, sourcePath: record.sourcePath, stage: record.stage ?? record.status.rawValue.lowercased(),
+                progress: record.progress ?? 0, fps: record.fps, eta: record.eta, cpus: record.cpus,
+                cpuCount: job.cpus.count, rssBytes: record.rssBytes, framesEncoded: record.framesEncoded,
+                framesTotal: record.framesTotal, encodedBytes: record.encodedBytes, startedAt: record.startedAt)
+        }
+        let queued = Array(candidates.values).ordered(by: config.scheduleOrder).map {
+            DaemonSnapshot.QueuedFile(path: $0.facts.path, bytes: $0.facts.size, expectedSavingBytes: Int64($0.expectedSaving))
+        }
+        let recent = jobs.filter(\.status.isFinal).sorted { ($0.finishedAt ?? $0.createdAt) > ($1.finishedAt ?? $1.createdAt) }
+            .prefix(20).map {
+                DaemonSnapshot.FinishedJob(id: $0.id, sourcePath: $0.sourcePath, status: $0.status.rawValue, reason: $0.reason,
+                                           originalBytes: $0.originalBytes, newBytes: $0.newBytes, finishedAt: $0.finishedAt)
+            }
+        return DaemonSnapshot(running: running, queued: queued.count, queue: Array(queued.prefix(50)), recent: Array(recent),
+                              totals: StatusReport(jobs: jobs).totals, paused: paused,
+                              framesEncodedTotal: counters.frames + running.reduce(0) { $0 + ($1.framesEncoded ?? 0) },
+                              bytesEncodedTotal: counters.bytes)
+    }
+
+    private func handle(_ request: ControlRequest) -> ControlResponse {
+        switch request.command {
+        case .status:
+            return ControlResponse(ok: true, snapshot: currentSnapshot())
+        case .pause:
+            paused = true
+            log(.info, "paused: running jobs go on, no new job starts")
+            reportStatus()
+            return ControlResponse(ok: true, message: "paused")
+        case .resume:
+            paused = false
+            log(.info, "resumed")
+            schedule()
+            return ControlResponse(ok: true, message: "resumed")
+        case .cancel:
+            guard let id = request.job else { return .failure("cancel needs \"job\": a job id") }
+            guard let job = running[id] else { return .failure("no running job \(id)") }
+            job.cancelled = true
+            job.worker.signal(SIGTERM)
+            log(.info, "cancel requested", job: id, file: job.record.sourcePath)
+            return ControlResponse(ok: true, message: "cancelling \(id)")
+        case .retry:
+            guard let path = request.path else { return .failure("retry needs \"path\": a file in the library") }
+            guard FileManager.default.fileExists(atPath: path) else { return .failure("no such file: \(path)") }
+            SkipMarker.remove(for: path)
+            forgetHistory(of: path)
+            log(.info, "retry requested: skip marker and past results cleared", file: path)
+            scanSoon()
+            return ControlResponse(ok: true, message: "will retry \(path)")
+        case .rescan:
+            scanCycle()
+            return ControlResponse(ok: true, message: "rescanned")
+        }
+    }
+
+    /// A retried file starts over: its finished jobs no longer count as settled or as attempts.
+    private func forgetHistory(of path: String) {
+        for var job in store.history(of: path) where job.status == .failed || job.status == .skipped {
+            job.reason = "retried after \(job.status.rawValue): \(job.reason ?? "")"
+            job.status = .interrupted
+            save(job)
+        }
+        probed = probed.filter { $0.key.path != path }
+    }
+}
