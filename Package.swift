@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "av1d", targets: ["av1d"]),
+        .executable(name: "av1top", targets: ["av1top"]),
         .library(name: "NativeEncode", targets: ["NativeEncode"]),
     ],
     dependencies: [
@@ -33,8 +34,11 @@ let package = Package(
             "NativeEncode", "Placement", "AV1Daemon",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // `av1top`: the name users know for `av1d top`; it runs the av1d beside it.
+        .executableTarget(name: "av1top"),
         .testTarget(name: "NativeEncodeTests", dependencies: ["NativeEncode"]),
         .testTarget(name: "PlacementTests", dependencies: ["Placement"]),
         .testTarget(name: "AV1DaemonTests", dependencies: ["AV1Daemon"]),
+        .testTarget(name: "ControlTests", dependencies: ["AV1Daemon"]),
     ]
 )

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
-          libsvtav1enc-dev libaom-dev ffmpeg svt-av1 python3-pip fonts-dejavu-core tmux)
+          libsvtav1enc-dev libaom-dev ffmpeg svt-av1 python3-pip fonts-dejavu-core tmux curl)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -236,6 +236,7 @@ extension Supervisor {
         switch result {
         case .success:
             if let temp = job.tempOutputPath { unlink(temp) }
+            announce(job)
             let saved = job.originalBytes - (job.newBytes ?? job.originalBytes)
             log(.info, "replaced: \(Self.megabytes(job.originalBytes)) -> \(Self.megabytes(job.newBytes ?? 0)), saved \(Self.megabytes(saved))",
                 job: job.id, file: job.outputPath)

@@ -107,6 +107,16 @@ extension Supervisor {
 
     func save(_ job: JobRecord) {
         do { try store.save(job) } catch { log(.error, "job record not written: \(error)", job: job.id, file: job.sourcePath) }
+        announce(job)
+    }
+
+    /// Tells the webhook, if any, that a worker job ended (not probes' skips: those would flood it).
+    func announce(_ job: JobRecord) {
+        guard let webhook, job.startedAt != nil, job.status == .success || job.status == .failed else { return }
+        webhook.notify(event: job.status == .success ? .finished : .failed,
+                       job: DaemonSnapshot.FinishedJob(id: job.id, sourcePath: job.sourcePath, status: job.status.rawValue,
+                                                       reason: job.reason, originalBytes: job.originalBytes,
+                                                       newBytes: job.newBytes, finishedAt: job.finishedAt))
     }
 }
 

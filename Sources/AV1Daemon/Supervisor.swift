@@ -37,6 +37,8 @@ public final class Supervisor: @unchecked Sendable {
     var shuttingDown = false
     private var timers: [DispatchSourceTimer] = []
     var watcher: LibraryWatcher?
+    private var endpoints = Endpoints()
+    var webhook: Webhook? { endpoints.webhook }
     /// A scan brought forward by a file-system event, not yet run.
     var eventScanPending = false
     private var signalSources: [DispatchSourceSignal] = []
@@ -66,6 +68,7 @@ public final class Supervisor: @unchecked Sendable {
             Recovery(store: store, replacer: replacer, tempDirectory: config.tempOutputDir,
                      failedRetentionDays: config.failedOutputRetentionDays, log: log).run()
             installSignals()
+            endpoints.start(config: config, control: self, log: log)
             watcher = LibraryWatcher(queue: queue, log: log) { [unowned self] in scanSoon() }
             log(.info, "started: roots \(config.libraryRoots.joined(separator: ", ")), \(config.maxConcurrentJobs) concurrent jobs on CPU sets \(placer.planDescription)")
             notifier.send("READY=1")
@@ -138,6 +141,7 @@ public final class Supervisor: @unchecked Sendable {
     func finishShutdownIfIdle() {
         guard shuttingDown, running.isEmpty else { return }
         timers.forEach { $0.cancel() }
+        endpoints.stop()
         log(.info, "stopped")
         stopped.signal()
     }
@@ -152,6 +156,39 @@ public final class Supervisor: @unchecked Sendable {
             eventScanPending = false
             scanCycle()
         }
+    }
+}
+
+/// The daemon's outward faces: the control socket, the metrics endpoint, the webhook.
+/// Each one failing to start is logged, never fatal: encoding matters more.
+private struct Endpoints {
+    var control: ControlServer?
+    var metrics: MetricsServer?
+    var webhook: Webhook?
+
+    mutating func start(config: DaemonConfig, control daemon: DaemonControl, log: DaemonLog) {
+        let server = ControlServer(path: config.controlSocketPath, control: daemon, log: log)
+        do {
+            try server.start()
+            control = server
+        } catch { log(.error, "control socket not available: \(error)") }
+        if let listen = config.metricsListen {
+            let server = MetricsServer(listen: listen, control: daemon, log: log)
+            do {
+                try server.start()
+                metrics = server
+            } catch { log(.error, "metrics endpoint not available: \(error)") }
+        }
+        if let url = config.webhookURL {
+            do { webhook = try Webhook(url: url, log: log) } catch { log(.error, "webhook not used: \(error)") }
+        }
+    }
+
+    mutating func stop() {
+        control?.stop()
+        metrics?.stop()
+        control = nil
+        metrics = nil
     }
 }
 

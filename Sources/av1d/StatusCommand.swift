@@ -5,7 +5,8 @@ import Foundation
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Jobs running now (progress, fps, ETA, CPU set, memory) and totals, from the job store.")
+        abstract: "Jobs running now (progress, fps, ETA, CPU set, memory) and totals: live from the daemon's "
+            + "control socket while it runs, else from the job store.")
 
     @OptionGroup var configOption: ConfigOption
 
@@ -18,8 +19,7 @@ struct StatusCommand: ParsableCommand {
             Terminal.error("\(error)")
             throw ExitCode(1)
         }
-        let jobs = (try? JobStore(directory: config.jobStateDir, readOnly: true).all) ?? []
-        let report = StatusReport(jobs: jobs)
+        let report = Self.report(config: config)
         if json {
             print(String(decoding: try StatusReport.encoder.encode(report), as: UTF8.self))
             return
@@ -34,5 +34,20 @@ struct StatusCommand: ParsableCommand {
         let totals = report.totals
         let ratio = totals.averageRatio.map { String(format: "%.3f", $0) } ?? "--"
         print("done \(totals.success), failed \(totals.failed), skipped \(totals.skipped); saved \(Format.bytes(totals.bytesSaved)) (average ratio \(ratio), \(Format.seconds(totals.encodeSeconds)) encoding)")
+    }
+
+    /// The daemon's live numbers when it answers; the job store's otherwise.
+    private static func report(config: DaemonConfig) -> StatusReport {
+        do {
+            let response = try ControlClient(path: config.controlSocketPath).send(ControlRequest(command: .status))
+            if let snapshot = response.snapshot { return StatusReport(snapshot: snapshot) }
+            Terminal.write("note: the daemon answered: \(response.error ?? "no snapshot"); showing the job store\n")
+        } catch ControlClientError.notRunning {
+            // Not running: the job store is the whole truth.
+        } catch {
+            Terminal.write("note: \(error); showing the job store\n")
+        }
+        let jobs = (try? JobStore(directory: config.jobStateDir, readOnly: true).all) ?? []
+        return StatusReport(jobs: jobs)
     }
 }

@@ -1,0 +1,36 @@
+/// The metrics page of a daemon snapshot. Label sets are fixed: job states, and running jobs by
+/// slot (their index in the running list), never by file path, so series stay few and stable.
+enum MetricsPage {
+    static func render(_ snapshot: DaemonSnapshot) -> String {
+        var page = PrometheusText()
+        let totals = snapshot.totals
+        let jobsByState: [(String, Int)] = [
+            ("success", totals.success), ("failed", totals.failed), ("skipped", totals.skipped),
+            ("running", snapshot.running.count), ("queued", snapshot.queued),
+        ]
+        page.add("av1d_jobs", .gauge, help: "Jobs by state: finished ones as the job store has them, running and queued now.",
+                 samples: jobsByState.map { PrometheusText.Sample(Double($0.1), labels: [("state", $0.0)]) })
+        page.add("av1d_frames_encoded_total", .counter, help: "Frames encoded since the daemon started.",
+                 value: Double(snapshot.framesEncodedTotal))
+        page.add("av1d_encoded_bytes_total", .counter, help: "Bytes written by finished encodes since the daemon started.",
+                 value: Double(snapshot.bytesEncodedTotal))
+        page.add("av1d_bytes_saved_total", .counter, help: "Bytes saved by replaced files, over the job store's history.",
+                 value: Double(totals.bytesSaved))
+        page.add("av1d_queue_length", .gauge, help: "Files waiting for an encode.", value: Double(snapshot.queued))
+        page.add("av1d_paused", .gauge, help: "1 while the daemon takes no new jobs.", value: snapshot.paused ? 1 : 0)
+        page.add("av1d_job_fps", .gauge, help: "Encode speed of each running job, frames per second.",
+                 samples: perSlot(snapshot) { $0.fps })
+        page.add("av1d_worker_rss_bytes", .gauge, help: "Resident memory of each running job's worker process.",
+                 samples: perSlot(snapshot) { $0.rssBytes.map(Double.init) })
+        page.add("av1d_job_cpus", .gauge, help: "Size of each running job's CPU set.",
+                 samples: perSlot(snapshot) { Double($0.cpuCount) })
+        return page.text
+    }
+
+    /// One sample per running job that has the value, labelled with its slot.
+    private static func perSlot(_ snapshot: DaemonSnapshot, _ value: (DaemonSnapshot.RunningJob) -> Double?) -> [PrometheusText.Sample] {
+        snapshot.running.enumerated().compactMap { slot, job in
+            value(job).map { PrometheusText.Sample($0, labels: [("slot", String(slot))]) }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import AV1Daemon
+import Foundation
+import Testing
+
+@Suite("av1d status")
+struct StatusCommandTests {
+    @Test("uses the control socket when the daemon runs, and keeps its JSON keys")
+    func live() throws {
+        let served = try ServedDaemon()
+        let config = try writeConfig(in: served.folder.path, socket: served.socketPath)
+        let result = try run(Binaries.av1d, ["status", "--config", config, "--json"])
+        #expect(result.status == 0, "\(result.output)")
+        let json = try #require(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let running = try #require(json["running"] as? [[String: Any]])
+        #expect(running.first?["source_path"] as? String == FakeDaemon.runningPath)
+        #expect(running.first?["progress"] as? Double == 42.5)
+        #expect(running.first?["cpus"] as? String == "0-1")
+        #expect(running.first?["rss_bytes"] as? Int == 512 << 20)
+        #expect(json["queued"] as? Int == 2)
+        let totals = try #require(json["totals"] as? [String: Any])
+        #expect(totals["success"] as? Int == 12)
+        #expect(totals["bytes_saved"] as? Int == 40 << 30)
+
+        let text = try run(Binaries.av1d, ["status", "--config", config])
+        #expect(text.output.contains("encoding  42.5% 33.3 fps ETA 0:02:05 CPUs 0-1 RSS 512.0 MiB  \(FakeDaemon.runningPath)"), "\(text.output)")
+    }
+
+    @Test("reads the job store when no daemon answers")
+    func offline() throws {
+        let folder = try TemporaryFolder()
+        let config = try writeConfig(in: folder.path, socket: folder.path + "/absent.sock")
+        let result = try run(Binaries.av1d, ["status", "--config", config])
+        #expect(result.status == 0)
+        #expect(result.output.hasPrefix("no job running\ndone 0, failed 0, skipped 0"), "\(result.output)")
+    }
+
+    private func writeConfig(in folder: String, socket: String) throws -> String {
+        let path = folder + "/config.toml"
+        try "job_state_dir = \"\(folder)/jobs\"\ncontrol_socket = \"\(socket)\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
