@@ -1,4 +1,5 @@
 import ArgumentParser
+import AV1Daemon
 import Foundation
 
 @main
@@ -16,6 +17,14 @@ struct AV1D: ParsableCommand {
 struct ConfigOption: ParsableArguments {
     @Option(name: .long, help: "The daemon's TOML configuration.")
     var config = "/etc/av1d/config.toml"
+
+    /// The configuration, or exit 1 with one line naming the file, line and key.
+    func load() throws -> DaemonConfig {
+        do { return try DaemonConfig.load(path: config).config } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
 }
 
 /// This program's own path: workers are the same binary.

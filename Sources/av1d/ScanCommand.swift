@@ -10,11 +10,7 @@ struct ScanCommand: ParsableCommand {
     @OptionGroup var configOption: ConfigOption
 
     func run() throws {
-        let config: DaemonConfig
-        do { config = try DaemonConfig.load(path: configOption.config).config } catch {
-            Terminal.error("\(error)")
-            throw ExitCode(1)
-        }
+        let config = try configOption.load()
         let (lines, unreadable) = DryRun(config: config, executable: SelfExecutable.path).run()
         for folder in unreadable { print("unreadable folder: \(folder)") }
         for line in lines {

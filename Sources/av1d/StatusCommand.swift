@@ -14,11 +14,7 @@ struct StatusCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let config: DaemonConfig
-        do { config = try DaemonConfig.load(path: configOption.config).config } catch {
-            Terminal.error("\(error)")
-            throw ExitCode(1)
-        }
+        let config = try configOption.load()
         let report = Self.report(config: config)
         if json {
             print(String(decoding: try StatusReport.encoder.encode(report), as: UTF8.self))

@@ -19,10 +19,7 @@ struct TopCommand: ParsableCommand {
         if let socket {
             path = socket
         } else {
-            do { path = try DaemonConfig.load(path: configOption.config).config.controlSocketPath } catch {
-                Terminal.error("\(error)")
-                throw ExitCode(1)
-            }
+            path = try configOption.load().controlSocketPath
         }
         do {
             // A short timeout: the screen must not freeze long on a daemon that hangs.

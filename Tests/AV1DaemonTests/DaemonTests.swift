@@ -14,7 +14,7 @@ struct DaemonTests {
         try daemon.add("av1.mkv")                             // already AV1
         try daemon.add("audio-only.m4a", as: "music.mp4")     // no video
         try daemon.add("yuv444.mkv", as: "marked.mkv")
-        FileManager.default.createFile(atPath: daemon.library + "/marked.mkv.av1skip", contents: nil)
+        _ = FileManager.default.createFile(atPath: daemon.library + "/marked.mkv.av1skip", contents: nil)
         try daemon.add("garbage.mkv")
         try daemon.add("dolby-vision.mp4")                    // dynamic HDR: skipped by default
         try String(repeating: "not a video, just text named .mp4\n", count: 1000)

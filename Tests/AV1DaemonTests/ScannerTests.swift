@@ -15,7 +15,7 @@ final class TreeFolder {
     func file(_ relative: String, bytes: Int = 100, age: TimeInterval = 3600) throws -> String {
         let path = root + "/" + relative
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: Data(count: bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(count: bytes))
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: path)
         return path
     }
@@ -69,7 +69,7 @@ struct ScannerTests {
         let tree = try TreeFolder()
         for folder in 0..<100 {
             try FileManager.default.createDirectory(atPath: "\(tree.root)/\(folder)", withIntermediateDirectories: true)
-            for file in 0..<200 { FileManager.default.createFile(atPath: "\(tree.root)/\(folder)/f\(file).mkv", contents: nil) }
+            for file in 0..<200 { _ = FileManager.default.createFile(atPath: "\(tree.root)/\(folder)/f\(file).mkv", contents: nil) }
         }
         let scanner = LibraryScanner(minBytes: 0, exclude: [])
         #expect(scanner.scan(roots: [tree.root]).skipped.count == 20_000)
