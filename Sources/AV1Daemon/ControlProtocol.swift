@@ -1,4 +1,5 @@
 import Foundation
+import NativeEncode
 
 /// A live picture of the daemon, as the control socket, `av1d status`, `av1d top` and the
 /// metrics endpoint show it. Produced by the supervisor on its queue.
@@ -135,6 +136,17 @@ public struct ControlResponse: Codable, Sendable {
 public protocol DaemonControl: AnyObject, Sendable {
     func snapshot() -> DaemonSnapshot
     func perform(_ request: ControlRequest) -> ControlResponse
+}
+
+extension DaemonSnapshot.RunningJob {
+    /// A running job as its record describes it (the worker's own CPU count is the set's size).
+    init(record: JobRecord) {
+        self.init(id: record.id, sourcePath: record.sourcePath, stage: record.stage ?? record.status.rawValue.lowercased(),
+                  progress: record.progress ?? 0, fps: record.fps, eta: record.eta, cpus: record.cpus,
+                  cpuCount: record.cpus.flatMap(CPUSet.init(list:))?.count ?? 0, rssBytes: record.rssBytes,
+                  framesEncoded: record.framesEncoded, framesTotal: record.framesTotal,
+                  encodedBytes: record.encodedBytes, startedAt: record.startedAt)
+    }
 }
 
 extension JSONEncoder {

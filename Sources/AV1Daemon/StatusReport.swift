@@ -2,17 +2,6 @@ import Foundation
 
 /// What `av1d status` shows: the jobs running now and the totals, from the job store.
 public struct StatusReport: Codable, Sendable {
-    public struct Running: Codable, Sendable {
-        public var id: String
-        public var sourcePath: String
-        public var stage: String
-        public var progress: Double
-        public var fps: Double?
-        public var eta: Double?
-        public var cpus: String?
-        public var rssBytes: Int?
-    }
-
     public struct Totals: Codable, Sendable, Equatable {
         public var success = 0
         public var failed = 0
@@ -28,14 +17,13 @@ public struct StatusReport: Codable, Sendable {
         public init() {}
     }
 
-    public var running: [Running]
+    public var running: [DaemonSnapshot.RunningJob]
     public var queued: Int
     public var totals: Totals
 
     public init(jobs: [JobRecord], queued: Int = 0) {
         running = jobs.filter { $0.status.isActive }.sorted { ($0.startedAt ?? $0.createdAt) < ($1.startedAt ?? $1.createdAt) }
-            .map { Running(id: $0.id, sourcePath: $0.sourcePath, stage: $0.stage ?? $0.status.rawValue.lowercased(),
-                           progress: $0.progress ?? 0, fps: $0.fps, eta: $0.eta, cpus: $0.cpus, rssBytes: $0.rssBytes) }
+            .map(DaemonSnapshot.RunningJob.init(record:))
         self.queued = queued + jobs.filter { $0.status == .pending }.count
         var totals = Totals()
         var ratios: [Double] = []

@@ -14,14 +14,7 @@ extension Supervisor: DaemonControl {
 
     func currentSnapshot() -> DaemonSnapshot {
         let jobs = store.all
-        let running = running.values.sorted { $0.started < $1.started }.map { job in
-            let record = job.record
-            return DaemonSnapshot.RunningJob(
-                id: record.id, sourcePath: record.sourcePath, stage: record.stage ?? record.status.rawValue.lowercased(),
-                progress: record.progress ?? 0, fps: record.fps, eta: record.eta, cpus: record.cpus,
-                cpuCount: job.cpus.count, rssBytes: record.rssBytes, framesEncoded: record.framesEncoded,
-                framesTotal: record.framesTotal, encodedBytes: record.encodedBytes, startedAt: record.startedAt)
-        }
+        let running = running.values.sorted { $0.started < $1.started }.map { DaemonSnapshot.RunningJob(record: $0.record) }
         let queued = Array(candidates.values).ordered(by: config.scheduleOrder).map {
             DaemonSnapshot.QueuedFile(path: $0.facts.path, bytes: $0.facts.size, expectedSavingBytes: Int64($0.expectedSaving))
         }
