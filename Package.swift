@@ -39,6 +39,7 @@ let package = Package(
         .testTarget(name: "NativeEncodeTests", dependencies: ["NativeEncode"]),
         .testTarget(name: "PlacementTests", dependencies: ["Placement"]),
         .testTarget(name: "AV1DaemonTests", dependencies: ["AV1Daemon"]),
+        .testTarget(name: "BenchTests", dependencies: ["NativeEncode"]),
         .testTarget(name: "ControlTests", dependencies: ["AV1Daemon"]),
     ]
 )

@@ -33,13 +33,17 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
     let keptStreams: Set<Int>
     /// Used when the decoder gives a frame no duration.
     let nominalFrameDuration: Int64
+    /// The stretch to hand on when the encode is limited to one; nil for the whole video.
+    let window: SegmentWindow?
 
     private var report = DecodeReport()
     private var lastPts: Int64?
     private var lastDuration: Int64 = 0
 
     init(input: consuming MediaInput, decoder: consuming VideoDecoder, converter: consuming PixelConverter,
-         subtitles: consuming SubtitleConverters, videoIndex: Int, keptStreams: Set<Int>, nominalFrameDuration: Int64) {
+         subtitles: consuming SubtitleConverters, videoIndex: Int, keptStreams: Set<Int>, nominalFrameDuration: Int64,
+         segment: Segment? = nil) {
+        window = segment.map { SegmentWindow($0, input: input, videoIndex: videoIndex) }
         self.input = input
         self.decoder = decoder
         self.converter = converter
@@ -55,7 +59,8 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
         do throws(EncodeError) {
             let packet = try Packet()
             let frame = try Frame()
-            reading: while !stop.isRaised {
+            window?.seek(input)
+            reading: while !stop.isRaised && !segmentComplete {
                 switch input.read(into: packet) {
                 case .packet:
                     let index = packet.streamIndex
@@ -79,8 +84,11 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                 }
             }
             if stop.isRaised { queue.push(.failed(.cancelled)); return }
-            decoder.sendEndOfStream()
-            guard try drainDecoder(frame, into: queue) else { return }
+            // Frames the decoder still holds once the segment is complete lie past it: no flush.
+            if !segmentComplete {
+                decoder.sendEndOfStream()
+                guard try drainDecoder(frame, into: queue) else { return }
+            }
             queue.push(.finished(report))
         } catch {
             queue.push(.failed(error))
@@ -97,12 +105,20 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                 continue
             }
             guard case .frame = output else { return true }
-            report.framesDecoded += 1
             stampTime(on: frame)
+            if let window, !window.admits(pts: frame.pointer.pointee.pts, handedOn: report.framesDecoded) {
+                av_frame_unref(frame.pointer)
+                continue
+            }
+            report.framesDecoded += 1
             let picture = try converter.convert(Frame(movingFrom: frame))
             let bytes = picture.bufferBytes
             guard queue.push(.picture(picture), bytes: bytes) else { return false }
         }
+    }
+
+    private var segmentComplete: Bool {
+        window.map { report.framesDecoded >= $0.frames } ?? false
     }
 
     /// Gives the frame a strictly increasing presentation time and a duration, both in the
@@ -121,5 +137,36 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
         picture.pointee.pict_type = AV_PICTURE_TYPE_NONE
         lastPts = pts
         lastDuration = duration
+    }
+}
+
+/// `EncodeSettings.segment` in the video stream's terms: pictures before the start are decoded
+/// (to reach it from the keyframe before) but not handed on, and reading ends after `frames`.
+struct SegmentWindow {
+    /// Where to seek, in `AV_TIME_BASE` units; nil when the segment starts with the file.
+    let seekTarget: Int64?
+    /// The first picture handed on is the first at or after this, in the video stream's time base.
+    let startPts: Int64
+    let frames: Int
+
+    init(_ segment: Segment, input: borrowing MediaInput, videoIndex: Int) {
+        // Like ffmpeg's -ss, the start counts from the file's own start time.
+        let fileStart = input.context.pointee.start_time == av1d_nopts_value() ? 0 : input.context.pointee.start_time
+        let start = fileStart + Int64((segment.start * Double(AV_TIME_BASE)).rounded())
+        seekTarget = segment.start > 0 ? start : nil
+        startPts = av_rescale_q(start, av1d_time_base_q(), input.stream(videoIndex).pointee.time_base)
+        frames = segment.frames
+    }
+
+    /// Moves the demuxer to the last keyframe at or before the start. A file that cannot seek is
+    /// read from its beginning instead: the start is reached all the same, only later.
+    func seek(_ input: borrowing MediaInput) {
+        guard let seekTarget else { return }
+        _ = avformat_seek_file(input.context, -1, Int64.min, seekTarget, seekTarget, 0)
+    }
+
+    /// Whether a picture at `pts` is handed on, given how many already were.
+    func admits(pts: Int64, handedOn: Int) -> Bool {
+        pts >= startPts && handedOn < frames
     }
 }

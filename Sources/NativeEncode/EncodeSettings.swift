@@ -55,9 +55,23 @@ public struct EncodeSettings: Sendable {
     public var queueDepth: Int = 3
     /// Also show the libraries' own logs (SVT-AV1 prints its configuration).
     public var verbose = false
+    /// Encode only this stretch of the video (benchmarks); nil means the whole file.
+    public var segment: Segment?
 
     public init() {}
 
     public func resolvedCRF(height: Int) -> Int { crf ?? QualityTable.crf(height: height) }
     public func resolvedPreset(height: Int) -> Int { preset ?? QualityTable.preset(height: height, tier: qualityTier) }
+}
+
+/// A stretch of video: `frames` pictures from the first one at or after `start`.
+public struct Segment: Sendable, Equatable, Codable {
+    /// Seconds from the start of the file, as ffmpeg's `-ss` before `-i` counts them.
+    public var start: Double
+    public var frames: Int
+
+    public init(start: Double, frames: Int) {
+        self.start = start
+        self.frames = frames
+    }
 }

@@ -40,10 +40,11 @@ public struct Transcoder: Sendable {
 
         let decoder = try VideoDecoder(stream: videoStream, threads: 0)
         var session = MuxSession(muxer: muxer, mapping: mapping, inputTimeBases: timeBases, videoInputIndex: videoIndex,
-                                 meter: ProgressMeter(framesTotal: source.estimatedFrames, observer: observer))
+                                 meter: ProgressMeter(framesTotal: settings.segment?.frames ?? source.estimatedFrames,
+                                                      observer: observer))
         let stage = DecodeStage(input: input, decoder: decoder, converter: PixelConverter(bitDepth: settings.bitDepth),
                                 subtitles: subtitles, videoIndex: videoIndex, keptStreams: keptStreams,
-                                nominalFrameDuration: frameDuration)
+                                nominalFrameDuration: frameDuration, segment: settings.segment)
 
         // The decode stage needs its own stream pointer for HDR side data; it stays valid while
         // the stage (which owns the input) runs, and the stage is joined before we return.
@@ -149,8 +150,8 @@ public struct Transcoder: Sendable {
         try encoder.drain { (packet) throws(EncodeError) in try session.writeVideo(packet) }
     }
 
-    private func encoderConfig(for frame: borrowing Frame, source: SourceInfo, videoStream: UnsafeMutablePointer<AVStream>,
-                               frameRate: AVRational, threads: Int) -> VideoEncoderConfig {
+    func encoderConfig(for frame: borrowing Frame, source: SourceInfo, videoStream: UnsafeMutablePointer<AVStream>,
+                       frameRate: AVRational, threads: Int) -> VideoEncoderConfig {
         let picture = frame.pointer.pointee
         let fps = av_q2d(frameRate)
         return VideoEncoderConfig(

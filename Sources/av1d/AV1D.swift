@@ -8,7 +8,7 @@ struct AV1D: ParsableCommand {
         commandName: "av1d",
         abstract: "Re-encodes media libraries to AV1, in process, without losing a file.",
         subcommands: [RunCommand.self, EncodeCommand.self, ScanCommand.self, StatusCommand.self, WorkerCommand.self,
-                      TopologyCommand.self, TopCommand.self],
+                      TopologyCommand.self, TopCommand.self, BenchCommand.self],
         // `av1d --config FILE` runs the daemon: the users' unit files call it that way.
         defaultSubcommand: RunCommand.self)
 }
