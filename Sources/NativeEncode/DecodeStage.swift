@@ -55,7 +55,7 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
 
     /// Runs to the end of the input, or until `stop` is raised or the queue is closed.
     /// Always ends by pushing `.finished` or `.failed`.
-    consuming func run(into queue: HandoffQueue<PipelineItem>, stop: StopFlag) {
+    mutating func run(into queue: HandoffQueue<PipelineItem>, stop: StopFlag) {
         do throws(EncodeError) {
             let packet = try Packet()
             let frame = try Frame()

@@ -73,17 +73,16 @@ final class HandoffQueue<Element: ~Copyable>: @unchecked Sendable {
     }
 }
 
-/// Hands a uniquely owned value to another thread: the closure that starts the thread
-/// cannot capture a noncopyable value, so it takes it from here exactly once.
-final class Handover<Value: ~Copyable>: @unchecked Sendable {
-    private var value: Value?
+/// Owns a uniquely owned value that another thread works on: a thread's closure cannot capture
+/// a noncopyable value, and the owner decides how long the value lives (the decode stage's
+/// input must outlive every reader of its stream pointers, not just the decode thread).
+final class SharedOwner<Value: ~Copyable>: @unchecked Sendable {
+    private var value: Value
 
-    init(_ value: consuming Value) { self.value = consume value }
+    init(_ value: consuming Value) { self.value = value }
 
-    func take() -> Value {
-        guard let taken = value.take() else { preconditionFailure("handed over twice") }
-        return taken
-    }
+    /// Lends the value to `body`; only one thread may do so at a time.
+    func withValue<Result>(_ body: (inout Value) -> Result) -> Result { body(&value) }
 }
 
 /// A flag one thread raises and others poll.

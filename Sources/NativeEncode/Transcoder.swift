@@ -46,15 +46,17 @@ public struct Transcoder: Sendable {
                                 subtitles: subtitles, videoIndex: videoIndex, keptStreams: keptStreams,
                                 nominalFrameDuration: frameDuration, segment: settings.segment)
 
-        // The decode stage needs its own stream pointer for HDR side data; it stays valid while
-        // the stage (which owns the input) runs, and the stage is joined before we return.
         let queue = HandoffQueue<PipelineItem>(capacity: max(settings.queueDepth, 1))
-        let decodeThread = PipelineThread(name: "av1d-decode") { [handover = Handover(stage)] in
-            handover.take().run(into: queue, stop: stop)
+        // The stage owns the input; its stream pointers are read by this thread too (HDR side data,
+        // rates), so it lives until the decode thread is joined and this function returns.
+        let stageOwner = SharedOwner(stage)
+        let decodeThread = PipelineThread(name: "av1d-decode") { [stageOwner] in
+            stageOwner.withValue { $0.run(into: queue, stop: stop) }
         }
         defer {
             queue.close()
             decodeThread.join()
+            withExtendedLifetime(stageOwner) {}
         }
 
         var report = DecodeReport()

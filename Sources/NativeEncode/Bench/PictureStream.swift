@@ -22,8 +22,8 @@ struct PictureStream: ~Copyable {
                                 subtitles: subtitles, videoIndex: videoIndex, keptStreams: [],
                                 nominalFrameDuration: frameDuration, segment: segment)
         let queue = HandoffQueue<PipelineItem>(capacity: 3)
-        thread = PipelineThread(name: "av1d-bench-decode") { [handover = Handover(stage)] in
-            handover.take().run(into: queue, stop: StopFlag())
+        thread = PipelineThread(name: "av1d-bench-decode") { [owner = SharedOwner(stage)] in
+            owner.withValue { $0.run(into: queue, stop: StopFlag()) }
         }
         self.queue = queue
     }
