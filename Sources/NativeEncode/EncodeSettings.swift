@@ -62,6 +62,14 @@ public struct EncodeSettings: Sendable {
 
     public func resolvedCRF(height: Int) -> Int { crf ?? QualityTable.crf(height: height) }
     public func resolvedPreset(height: Int) -> Int { preset ?? QualityTable.preset(height: height, tier: qualityTier) }
+    public func resolvedKeyframeInterval(framesPerSecond: Double) -> Int {
+        keyframeInterval ?? Self.defaultKeyframeInterval(framesPerSecond: framesPerSecond)
+    }
+
+    /// About ten seconds of video between keyframes.
+    public static func defaultKeyframeInterval(framesPerSecond: Double) -> Int {
+        max(Int((framesPerSecond * 10).rounded()), 1)
+    }
 }
 
 /// A stretch of video: `frames` pictures from the first one at or after `start`.

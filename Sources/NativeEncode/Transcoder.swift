@@ -159,7 +159,7 @@ public struct Transcoder: Sendable {
         return VideoEncoderConfig(
             width: frame.width, height: frame.height, bitDepth: settings.bitDepth, frameRate: frameRate,
             preset: settings.resolvedPreset(height: frame.height), crf: settings.resolvedCRF(height: frame.height),
-            keyframeInterval: settings.keyframeInterval ?? max(Int((fps * 10).rounded()), 1),
+            keyframeInterval: settings.resolvedKeyframeInterval(framesPerSecond: fps),
             hierarchicalLevels: settings.hierarchicalLevels, threads: threads, filmGrain: settings.filmGrain,
             color: ColorDescription(primaries: Int32(picture.color_primaries.rawValue), transfer: Int32(picture.color_trc.rawValue),
                                     matrix: Int32(picture.colorspace.rawValue), range: Int32(picture.color_range.rawValue)),

@@ -125,8 +125,7 @@ struct BenchCommand: ParsableCommand {
         let template = BenchJob(
             input: input, segment: segment, encoder: encoder.choice, preset: presets[0],
             crf: crf ?? QualityTable.crf(height: source.height),
-            // The engine's own default: about ten seconds.
-            keyframeInterval: keyframeInterval ?? max(Int((source.frameRate * 10).rounded()), 1),
+            keyframeInterval: keyframeInterval ?? EncodeSettings.defaultKeyframeInterval(framesPerSecond: source.frameRate),
             bitDepth: bitDepth, threads: threads ?? machine.count, cpus: nil)
         let concurrentSets = jobs > 1 ? PlacementPlanner(topology: Topology.read()).plan(jobs: jobs) : []
         if jobs > 1 && concurrentSets.count < jobs {
