@@ -22,24 +22,27 @@ let package = Package(
         .systemLibrary(name: "CAom", pkgConfig: "aom", providers: [.apt(["libaom-dev"])]),
         // sched_setaffinity and CPU_SET are macros behind _GNU_SOURCE: a tiny C target reaches them.
         .target(name: "CLinuxShims", cSettings: [.define("_GNU_SOURCE")]),
-        .target(name: "NativeEncode", dependencies: ["CFFmpeg", "CSvtAv1", "CAom", "CLinuxShims"]),
+        // The Linux pieces every layer needs, with no media library: CPU sets and affinity, durable
+        // and atomic files, /proc readers, sockets and peer credentials, systemd notify, errno errors.
+        .target(name: "LinuxSupport", dependencies: ["CLinuxShims"]),
+        .target(name: "NativeEncode", dependencies: ["CFFmpeg", "CSvtAv1", "CAom", "LinuxSupport"]),
         // Machine topology (CPUs, L3 domains, NUMA, SMT, cgroups) and job placement; memory budgets.
-        .target(name: "Placement", dependencies: ["NativeEncode"]),
+        .target(name: "Placement", dependencies: ["LinuxSupport"]),
         // The library daemon: config, scanner, gates, job store, workers, verify, replace, recovery.
         .target(name: "AV1Daemon", dependencies: [
-            "NativeEncode", "Placement",
+            "LinuxSupport", "NativeEncode", "Placement",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "av1d", dependencies: [
-            "NativeEncode", "Placement", "AV1Daemon",
+            "LinuxSupport", "NativeEncode", "Placement", "AV1Daemon",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `av1top`: the name users know for `av1d top`; it runs the av1d beside it.
         .executableTarget(name: "av1top"),
-        .testTarget(name: "NativeEncodeTests", dependencies: ["NativeEncode"]),
-        .testTarget(name: "PlacementTests", dependencies: ["Placement"]),
-        .testTarget(name: "AV1DaemonTests", dependencies: ["AV1Daemon"]),
-        .testTarget(name: "BenchTests", dependencies: ["NativeEncode"]),
-        .testTarget(name: "ControlTests", dependencies: ["AV1Daemon"]),
+        .testTarget(name: "NativeEncodeTests", dependencies: ["NativeEncode", "LinuxSupport"]),
+        .testTarget(name: "PlacementTests", dependencies: ["Placement", "LinuxSupport"]),
+        .testTarget(name: "AV1DaemonTests", dependencies: ["AV1Daemon", "LinuxSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["NativeEncode", "LinuxSupport"]),
+        .testTarget(name: "ControlTests", dependencies: ["AV1Daemon", "LinuxSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import NativeEncode
+import LinuxSupport
 
 /// A live picture of the daemon, as the control socket, `av1d status`, `av1d top` and the
 /// metrics endpoint show it. Produced by the supervisor on its queue.

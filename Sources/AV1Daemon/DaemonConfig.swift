@@ -1,6 +1,7 @@
 import Foundation
 import NativeEncode
 import TOMLKit
+import LinuxSupport
 
 /// How many jobs run at once: a fixed number, or as many as CPUs and memory allow.
 public enum Concurrency: Sendable, Equatable, CustomStringConvertible {

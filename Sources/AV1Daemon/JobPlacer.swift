@@ -1,6 +1,7 @@
 import Foundation
 import NativeEncode
 import Placement
+import LinuxSupport
 
 /// Decides whether the next job may start and where: a CPU set no running job holds (from one
 /// L3 domain when it fits), and a memory estimate that fits the budget beside the running jobs.

@@ -1,4 +1,5 @@
 import Foundation
+import LinuxSupport
 
 /// The job records, one JSON file per job in `job_state_dir`, each written atomically.
 /// Only the supervisor writes; `av1d status` and jq read.

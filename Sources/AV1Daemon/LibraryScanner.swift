@@ -1,4 +1,5 @@
 import Foundation
+import LinuxSupport
 
 /// A file as the scanner saw it: enough to notice any change without opening it.
 public struct FileFacts: Sendable, Hashable, Codable {

@@ -1,5 +1,6 @@
 import Foundation
 import NativeEncode
+import LinuxSupport
 
 /// Puts a verified encode in place of the original so that at no instant can a crash leave the
 /// library without one complete, playable copy of the title. Every step is recorded in the job

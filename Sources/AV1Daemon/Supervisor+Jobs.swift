@@ -1,6 +1,7 @@
 import Foundation
 import NativeEncode
 import Placement
+import LinuxSupport
 
 /// A job whose worker process is alive.
 final class RunningJob {

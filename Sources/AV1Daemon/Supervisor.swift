@@ -1,6 +1,7 @@
 import Foundation
 import NativeEncode
 import Placement
+import LinuxSupport
 
 /// The daemon: scans, gates, schedules jobs onto worker processes, verifies, replaces, records.
 /// All its state lives on one serial queue; workers, timers and signals post events to it.

@@ -1,5 +1,6 @@
 import Foundation
 import NativeEncode
+import LinuxSupport
 
 /// One `av1d worker` child process. A crash, abort or hang in the C libraries costs only this
 /// process; its JSON lines arrive through `onMessage`, its end through `onExit`, both on `queue`.

@@ -1,3 +1,4 @@
+import LinuxSupport
 /// Which AV1 encoder library to use.
 public enum EncoderChoice: String, Sendable, CaseIterable, Codable {
     /// SVT-AV1 when it can take the picture size, libaom otherwise.

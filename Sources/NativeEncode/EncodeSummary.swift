@@ -1,3 +1,4 @@
+import LinuxSupport
 /// The outcome of one successful encode.
 public struct EncodeSummary: Sendable, Codable {
     public var input: String

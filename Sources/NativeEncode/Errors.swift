@@ -1,4 +1,5 @@
 import CFFmpeg
+import LinuxSupport
 
 /// A failed FFmpeg call: what was attempted and FFmpeg's own message for the code.
 public struct AVFailure: Error, CustomStringConvertible, Sendable {
@@ -45,6 +46,8 @@ public enum EncodeError: Error, CustomStringConvertible, Sendable {
     case encoder(String)
     /// The output could not be written, synced or renamed.
     case output(String)
+    /// A system call failed; the errno is kept (a full disk is not a bad file).
+    case system(SystemError)
     /// The caller asked the encode to stop.
     case cancelled
 
@@ -56,7 +59,15 @@ public enum EncodeError: Error, CustomStringConvertible, Sendable {
         case .library(let failure): failure.description
         case .encoder(let why): "encoder: \(why)"
         case .output(let why): "output: \(why)"
+        case .system(let failure): failure.description
         case .cancelled: "cancelled"
         }
+    }
+}
+
+extension EncodeError {
+    /// Runs a system step inside an encode, keeping its errno as `.system`.
+    static func system<T>(_ body: () throws(SystemError) -> T) throws(EncodeError) -> T {
+        do { return try body() } catch { throw .system(error) }
     }
 }

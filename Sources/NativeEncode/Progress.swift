@@ -51,21 +51,3 @@ struct ProgressMeter {
                                 fps: fps, outputBytes: outputBytes, etaSeconds: eta))
     }
 }
-
-/// A process's memory, from /proc/<pid>/status (this process by default).
-public enum ProcessMemory {
-    /// Peak resident set size (VmHWM) in bytes.
-    public static func peakRSS(pid: Int32? = nil) -> Int { field("VmHWM:", pid: pid) }
-    /// Current resident set size (VmRSS) in bytes; 0 once the process is gone.
-    public static func currentRSS(pid: Int32? = nil) -> Int { field("VmRSS:", pid: pid) }
-
-    private static func field(_ name: String, pid: Int32?) -> Int {
-        let path = "/proc/\(pid.map(String.init) ?? "self")/status"
-        guard let status = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix(name) {
-            let kilobytes = line.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) } ?? 0
-            return kilobytes * 1024
-        }
-        return 0
-    }
-}

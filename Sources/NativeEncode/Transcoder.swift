@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import LinuxSupport
 
 /// Turns one media file into an AV1 Matroska file, in process:
 /// demux → decode → convert (decode thread) → encode → mux (calling thread) → sync → rename.
@@ -17,7 +18,7 @@ public struct Transcoder: Sendable {
         try OutputTarget.check(input: inputPath, output: outputPath, overwrite: overwrite)
         LibraryLogs.configure(verbose: settings.verbose)
         // Confine the job first: every thread created from here on (decoder, encoder) inherits it.
-        if let cpus = settings.cpus { try CPUAffinity.confineProcess(to: cpus) }
+        if let cpus = settings.cpus { try EncodeError.system { () throws(SystemError) in try CPUAffinity.confineProcess(to: cpus) } }
         let cpus = settings.cpus ?? CPUAffinity.current()
         let threads = settings.threads ?? max(cpus.count, 1)
 
@@ -65,8 +66,10 @@ public struct Transcoder: Sendable {
                                      frameRate: frameRate, threads: threads, stop: stop, report: &report, notes: &notes)
         try session.finish()
         decodeThread.join()
-        try DurableFile.sync(temporaryPath)
-        try DurableFile.rename(temporaryPath, to: outputPath)
+        try EncodeError.system { () throws(SystemError) in
+            try DurableFile.sync(temporaryPath)
+            try DurableFile.rename(temporaryPath, to: outputPath)
+        }
 
         if report.corruptPackets > 0 { notes.append("\(report.corruptPackets) corrupt video packets or frames skipped") }
         if report.repairedTimestamps > 0 { notes.append("\(report.repairedTimestamps) out-of-order timestamps repaired") }

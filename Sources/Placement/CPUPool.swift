@@ -1,4 +1,4 @@
-import NativeEncode
+import LinuxSupport
 
 /// The CPUs not held by a running job. Jobs take CPUs as they start and give them back as they end.
 public struct CPUPool: Sendable {

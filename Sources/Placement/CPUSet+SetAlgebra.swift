@@ -1,4 +1,4 @@
-import NativeEncode
+import LinuxSupport
 
 /// The few set operations placement needs on kernel CPU lists.
 extension CPUSet {

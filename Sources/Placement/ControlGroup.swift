@@ -1,4 +1,4 @@
-import NativeEncode
+import LinuxSupport
 
 /// This process's cgroup v2 limits, read under the unified hierarchy `sys/fs/cgroup`.
 struct ControlGroup: Sendable {

@@ -1,4 +1,4 @@
-import NativeEncode
+import LinuxSupport
 
 /// A piece of the machine as placement splits it: the machine, a package, a NUMA node, an L3
 /// domain, or (a leaf) one SMT group. Splitting jobs down this tree keeps each job as local as its

@@ -1,3 +1,4 @@
+import LinuxSupport
 /// The memory av1d's jobs may use together: a limit minus a reserve for everything else.
 public struct MemoryBudget: Sendable, Equatable {
     /// Where the limit comes from.
@@ -40,9 +41,6 @@ public struct MemoryBudget: Sendable, Equatable {
 
     /// `MemAvailable:  12345678 kB` from `proc/meminfo`, in bytes.
     private static func memAvailable(_ tree: SysfsTree) -> Int? {
-        let line = tree.text("proc/meminfo")?.split(separator: "\n").first { $0.hasPrefix("MemAvailable:") }
-        let fields = line?.split(separator: " ") ?? []
-        guard fields.count == 3, fields[2] == "kB", let kibibytes = Int(fields[1]) else { return nil }
-        return kibibytes * 1024
+        tree.text("proc/meminfo").flatMap { KernelTable($0)["MemAvailable"] }.map(Int.init)
     }
 }

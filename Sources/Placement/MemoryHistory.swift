@@ -1,5 +1,5 @@
 import Foundation
-import NativeEncode
+import LinuxSupport
 
 /// Peak memory measured on finished jobs, per job class, kept in `memory-history.json` in the
 /// state folder so estimates improve across restarts.
@@ -42,10 +42,7 @@ public struct MemoryHistory: Sendable {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let temporary = path + ".tmp"
-        try encoder.encode(classes).write(to: URL(fileURLWithPath: temporary))
-        try DurableFile.sync(temporary)
-        try DurableFile.rename(temporary, to: path)
+        try AtomicFile.write(try encoder.encode(classes), to: path)
     }
 
     private struct Record: Codable, Sendable {

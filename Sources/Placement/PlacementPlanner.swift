@@ -1,4 +1,4 @@
-import NativeEncode
+import LinuxSupport
 
 /// Decides which CPUs each job runs on. Jobs stay inside one L3 domain when they fit in one,
 /// take whole domains (preferably on one NUMA node) when they need more, and never split SMT

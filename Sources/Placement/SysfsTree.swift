@@ -1,5 +1,5 @@
 import Foundation
-import NativeEncode
+import LinuxSupport
 
 /// Reads kernel files under a root that holds `sys/` and `proc/`: "/" for this machine, or a copied
 /// tree in tests. Missing, unreadable, empty or malformed files all read as nil, so callers fall back

@@ -1,4 +1,4 @@
-import NativeEncode
+import LinuxSupport
 
 extension Topology {
     /// Reads the machine under `sysfsRoot` ("/" for this one). Never fails: a missing or malformed

@@ -1,4 +1,4 @@
-import NativeEncode
+import LinuxSupport
 
 /// The CPUs av1d may use and how they are grouped, as placement sees them. Every set here holds
 /// usable CPUs only: offline CPUs, and CPUs outside the affinity mask or cgroup cpuset, never appear.

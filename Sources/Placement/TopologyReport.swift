@@ -1,5 +1,5 @@
 import Foundation
-import NativeEncode
+import LinuxSupport
 
 /// What `av1d topology` shows: the CPUs av1d may use, how they are grouped, and the CPU sets
 /// that 1, 2, ... concurrent jobs would get.

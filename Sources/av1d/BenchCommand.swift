@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NativeEncode
 import Placement
+import LinuxSupport
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

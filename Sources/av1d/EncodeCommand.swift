@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import NativeEncode
+import LinuxSupport
 
 struct EncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import AV1Daemon
 import NativeEncode
 import Testing
+import LinuxSupport
 
 @Suite("Configuration")
 struct ConfigTests {

@@ -1,6 +1,7 @@
 import AV1Daemon
 import Foundation
 import Testing
+import LinuxSupport
 
 /// The control socket and metrics of a real daemon, driving real jobs.
 @Suite("Daemon control", .serialized)

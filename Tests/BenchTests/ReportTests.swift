@@ -1,6 +1,7 @@
 import Foundation
 @testable import NativeEncode
 import Testing
+import LinuxSupport
 
 @Suite("Bench report")
 struct ReportTests {

@@ -1,6 +1,7 @@
 @testable import AV1Daemon
 import Foundation
 import Testing
+import LinuxSupport
 
 @Suite("Control socket")
 struct ControlSocketTests {

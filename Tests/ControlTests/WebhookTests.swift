@@ -2,6 +2,7 @@
 import Foundation
 import Synchronization
 import Testing
+import LinuxSupport
 
 @Suite("Webhook")
 struct WebhookTests {

@@ -1,6 +1,7 @@
 import Foundation
 import NativeEncode
 import Testing
+import LinuxSupport
 
 /// The `av1d` binary built beside the test bundle.
 enum AV1DBinary {

@@ -1,5 +1,6 @@
 import NativeEncode
 import Testing
+import LinuxSupport
 
 @Suite("Settings")
 struct SettingsTests {

@@ -1,4 +1,4 @@
-import NativeEncode
+import LinuxSupport
 import Placement
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-import NativeEncode
+import LinuxSupport
 import Placement
 
 /// The fake sysfs trees in fixtures/sysfs, made by scripts/make-sysfs-fixtures.py.

@@ -1,4 +1,5 @@
 import Foundation
+import LinuxSupport
 
 /// Why the daemon could not be asked.
 public enum ControlClientError: Error, CustomStringConvertible, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import LinuxSupport
 
 extension DaemonConfig {
     /// Where the control socket is: `control_socket`, or `av1d.sock` beside `job_state_dir`

@@ -1,4 +1,5 @@
 import Foundation
+import LinuxSupport
 
 /// Splits what a socket receives into lines, keeping whatever follows the last newline for the
 /// next call. Serves the control protocol (JSON lines) and HTTP heads alike.

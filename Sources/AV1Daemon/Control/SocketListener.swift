@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import LinuxSupport
 
 /// Accepts connections on a listening socket and serves each on a thread of its own, so a slow
 /// or silent client holds up nobody else. Connections beyond `maxConnections` are closed at once.

@@ -11,4 +11,8 @@ int av1d_set_thread_affinity(pid_t tid, const int *cpus, int count);
 /// Returns how many were written, or -1 with errno set.
 int av1d_get_thread_affinity(pid_t tid, int *out, int capacity);
 
+/// accept4(fd, NULL, NULL, SOCK_CLOEXEC): the accepted socket is close-on-exec from its first
+/// instant, so a worker forked meanwhile cannot inherit it. Glibc's Swift module hides accept4.
+int av1d_accept_cloexec(int fd);
+
 #endif

@@ -1,3 +1,4 @@
+import LinuxSupport
 /// One measured encode with every setting explicit, so that our runs and ffmpeg's are given
 /// exactly the same values.
 public struct BenchJob: Sendable, Codable, Equatable {

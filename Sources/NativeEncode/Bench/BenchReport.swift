@@ -1,4 +1,5 @@
 import Foundation
+import LinuxSupport
 
 /// N copies of the pipeline at once, each on the CPU set placement gives it.
 public struct ConcurrentRun: Sendable, Codable, Equatable {

@@ -1,3 +1,4 @@
+import LinuxSupport
 /// The two measurements of our own engine. `av1d bench` runs each in a fresh process of its own,
 /// so that peak memory and CPU time belong to that measurement alone.
 public enum BenchRun {
@@ -6,7 +7,7 @@ public enum BenchRun {
     public static func encoderAlone(_ job: BenchJob) throws(EncodeError) -> EncoderAloneResult {
         LibraryLogs.configure(verbose: false)
         // As an encode does: every thread started from here on (decoder, encoder) inherits the set.
-        if let cpus = job.cpus { try CPUAffinity.confineProcess(to: cpus) }
+        if let cpus = job.cpus { try EncodeError.system { () throws(SystemError) in try CPUAffinity.confineProcess(to: cpus) } }
         let segment = try DecodedSegment(path: job.input, settings: job.settings, threads: job.threads)
         let before = UsageSample.now()
         let packets = try EncoderAlone.encode(segment, choice: job.encoder)

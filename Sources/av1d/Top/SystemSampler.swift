@@ -1,5 +1,6 @@
 import Foundation
 import Placement
+import LinuxSupport
 
 /// What the machine is doing, for the top of the screen: CPU use per core, memory, pressure.
 struct SystemSample {
@@ -59,13 +60,6 @@ struct SystemSampler {
 
     /// `Key:   123456 kB` lines of /proc/meminfo, in bytes.
     private static func readMemInfo() -> [String: Int64] {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return [:] }
-        var values: [String: Int64] = [:]
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count == 3, fields[2] == "kB", let kibibytes = Int64(fields[1]) else { continue }
-            values[String(fields[0].dropLast())] = kibibytes * 1024
-        }
-        return values
+        KernelTable(contentsOf: "/proc/meminfo")?.bytes ?? [:]
     }
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 // A dynamically sized set: machines with more than CPU_SETSIZE (1024) CPUs exist.
 enum { AV1D_MAX_CPUS = 8192 };
@@ -35,4 +36,8 @@ int av1d_get_thread_affinity(pid_t tid, int *out, int capacity) {
     }
     CPU_FREE(set);
     return n;
+}
+
+int av1d_accept_cloexec(int fd) {
+    return accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 }

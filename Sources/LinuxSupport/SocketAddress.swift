@@ -1,23 +1,27 @@
 import Foundation
 
 /// Where a socket binds or connects: a Unix socket path, or an IP address and port.
-struct SocketAddress: Sendable {
+public struct SocketAddress: Sendable {
     private var storage = sockaddr_storage()
     private var length: socklen_t = 0
 
-    var family: Int32 { Int32(storage.ss_family) }
+    public var family: Int32 { Int32(storage.ss_family) }
 
-    init(unixPath path: String) throws(SocketError) {
+    /// A Unix socket path; a leading `@` names Linux's abstract namespace (systemd's
+    /// NOTIFY_SOCKET may), spelled with a leading NUL byte and no terminating one.
+    public init(unixPath path: String) throws(SocketError) {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
+        var bytes = Array(path.utf8)
+        let isAbstract = bytes.first == UInt8(ascii: "@")
+        if isAbstract { bytes[0] = 0 }
         // sun_path holds the path and its terminating NUL.
         guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
             throw .system("socket path \(path)", ENAMETOOLONG)
         }
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
         withUnsafeBytes(of: address) { source in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) } }
-        length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
+        length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (isAbstract ? 0 : 1))
     }
 
     private init(_ info: addrinfo) {
@@ -27,7 +31,7 @@ struct SocketAddress: Sendable {
 
     /// The addresses `host` names (a name or a numeric IPv4/IPv6 address), for TCP on `port`.
     /// IPv4 ones first: `localhost` should mean 127.0.0.1, the address clients try first.
-    static func resolve(host: String, port: UInt16) throws(SocketError) -> [SocketAddress] {
+    public static func resolve(host: String, port: UInt16) throws(SocketError) -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_flags = AI_NUMERICSERV
@@ -51,7 +55,7 @@ struct SocketAddress: Sendable {
     }
 
     /// 127.0.0.0/8 or ::1: reachable from this machine only.
-    var isLoopback: Bool {
+    public var isLoopback: Bool {
         withUnsafeBytes(of: storage) { raw in
             switch family {
             case AF_INET:
@@ -67,7 +71,7 @@ struct SocketAddress: Sendable {
         }
     }
 
-    func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
+    public func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
         withUnsafeBytes(of: storage) { body($0.baseAddress!.assumingMemoryBound(to: sockaddr.self), length) }
     }
 }

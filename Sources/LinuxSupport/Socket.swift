@@ -1,22 +1,28 @@
+import CLinuxShims
 import Foundation
 
 /// A failed socket call, with the errno when the system reported one.
-struct SocketError: Error, CustomStringConvertible, Sendable {
-    let description: String
-    let code: Int32?
+public struct SocketError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public let code: Int32?
 
-    static func system(_ operation: String, _ code: Int32 = errno) -> SocketError {
+    public init(description: String, code: Int32?) {
+        self.description = description
+        self.code = code
+    }
+
+    public static func system(_ operation: String, _ code: Int32 = errno) -> SocketError {
         SocketError(description: "\(operation): \(String(cString: strerror(code)))", code: code)
     }
 
     /// A receive or send timeout (SO_RCVTIMEO/SO_SNDTIMEO) ran out.
-    var isTimeout: Bool { code == EAGAIN || code == EWOULDBLOCK || code == EINPROGRESS }
+    public var isTimeout: Bool { code == EAGAIN || code == EWOULDBLOCK || code == EINPROGRESS }
 }
 
 /// One stream socket, closed when the last reference goes. A class, so the thread serving a
 /// connection and the one stopping a server can both reach it (`shutdown` wakes a blocked call).
-final class Socket: Sendable {
-    let fd: Int32
+public final class Socket: Sendable {
+    public let fd: Int32
 
     private init(fd: Int32) {
         self.fd = fd
@@ -26,14 +32,14 @@ final class Socket: Sendable {
         close(fd)
     }
 
-    convenience init(family: Int32) throws(SocketError) {
-        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    public convenience init(family: Int32, type: Int32 = Int32(SOCK_STREAM.rawValue)) throws(SocketError) {
+        let fd = socket(family, type | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system("socket") }
         self.init(fd: fd)
     }
 
     /// A socket connected to `address`, whose connect, sends and receives give up after `timeout`.
-    static func connected(to address: SocketAddress, timeout: TimeInterval) throws(SocketError) -> Socket {
+    public static func connected(to address: SocketAddress, timeout: TimeInterval) throws(SocketError) -> Socket {
         let socket = try Socket(family: address.family)
         // On Linux SO_SNDTIMEO bounds connect() too.
         try socket.setTimeouts(receive: timeout, send: timeout)
@@ -43,7 +49,7 @@ final class Socket: Sendable {
     }
 
     /// A socket bound to `address` and listening.
-    static func listening(on address: SocketAddress, backlog: Int32 = 16) throws(SocketError) -> Socket {
+    public static func listening(on address: SocketAddress, backlog: Int32 = 16) throws(SocketError) -> Socket {
         let socket = try Socket(family: address.family)
         if address.family != AF_UNIX {
             // A restarted daemon must not wait for the old connections' TIME_WAIT to end.
@@ -56,14 +62,11 @@ final class Socket: Sendable {
     }
 
     /// The next connection; nil once the socket was shut down.
-    func accept() throws(SocketError) -> Socket? {
+    public func accept() throws(SocketError) -> Socket? {
         while true {
-            let client = Glibc.accept(fd, nil, nil)
-            if client >= 0 {
-                // Worker processes must not inherit client connections (accept4 is not in Glibc's module).
-                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-                return Socket(fd: client)
-            }
+            // Close-on-exec from the start: a worker spawned meanwhile must not inherit a client.
+            let client = av1d_accept_cloexec(fd)
+            if client >= 0 { return Socket(fd: client) }
             switch errno {
             case EINTR, ECONNABORTED: continue
             // Linux answers a shut-down listening socket with EINVAL.
@@ -73,7 +76,7 @@ final class Socket: Sendable {
         }
     }
 
-    func setTimeouts(receive: TimeInterval, send: TimeInterval) throws(SocketError) {
+    public func setTimeouts(receive: TimeInterval, send: TimeInterval) throws(SocketError) {
         for (option, seconds) in [(SO_RCVTIMEO, receive), (SO_SNDTIMEO, send)] {
             let whole = max(seconds, 0.001)
             var value = timeval(tv_sec: Int(whole), tv_usec: Int((whole - whole.rounded(.down)) * 1_000_000))
@@ -84,7 +87,7 @@ final class Socket: Sendable {
     }
 
     /// Up to `capacity` bytes; empty at the end of the stream.
-    func receive(upTo capacity: Int) throws(SocketError) -> [UInt8] {
+    public func receive(upTo capacity: Int) throws(SocketError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: capacity)
         while true {
             let count = bytes.withUnsafeMutableBytes { recv(fd, $0.baseAddress, capacity, 0) }
@@ -93,7 +96,7 @@ final class Socket: Sendable {
         }
     }
 
-    func send(_ bytes: some Collection<UInt8>) throws(SocketError) {
+    public func send(_ bytes: some Collection<UInt8>) throws(SocketError) {
         let bytes = Array(bytes)
         var offset = 0
         while offset < bytes.count {
@@ -109,7 +112,7 @@ final class Socket: Sendable {
 
     /// Wakes any thread blocked on this socket; it then sees the end of the stream (or, when
     /// listening, `accept` returns nil).
-    func shutdown() {
+    public func shutdown() {
         _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
     }
 }

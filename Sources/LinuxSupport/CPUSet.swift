@@ -73,11 +73,11 @@ public enum CPUAffinity {
 
     /// Confines every thread of this process to `set`. Threads created later inherit the mask
     /// of their creator, so encoder and decoder threads started afterwards stay inside too.
-    public static func confineProcess(to set: CPUSet) throws(EncodeError) {
+    public static func confineProcess(to set: CPUSet) throws(SystemError) {
         let cpus = set.cpus.map(Int32.init)
         // The calling thread first: if the set is unusable, nothing else has changed.
         if av1d_set_thread_affinity(0, cpus, Int32(cpus.count)) != 0 {
-            throw .encoder("cannot run on CPUs \(set): \(String(cString: strerror(errno)))")
+            throw SystemError("run on CPUs \(set)")
         }
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
         for tid in tasks.compactMap({ Int32($0) }) {

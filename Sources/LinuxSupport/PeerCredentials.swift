@@ -1,13 +1,13 @@
 import Foundation
 
 /// Who is at the other end of a Unix socket, as the kernel recorded it at connect time.
-struct PeerCredentials: Sendable, Equatable {
-    let uid: uid_t
-    let gid: gid_t
+public struct PeerCredentials: Sendable, Equatable {
+    public let uid: uid_t
+    public let gid: gid_t
     /// Supplementary groups of the connecting process.
-    let groups: [gid_t]
+    public let groups: [gid_t]
 
-    init(uid: uid_t, gid: gid_t, groups: [gid_t]) {
+    public init(uid: uid_t, gid: gid_t, groups: [gid_t]) {
         self.uid = uid
         self.gid = gid
         self.groups = groups
@@ -16,7 +16,7 @@ struct PeerCredentials: Sendable, Equatable {
     /// SO_PEERCRED and SO_PEERGROUPS of a connected Unix socket. SO_PEERGROUPS gives the groups
     /// the client process really holds, unlike getgrouplist of its user, which would also admit
     /// a process that dropped its groups.
-    init(of socket: Socket) throws(SocketError) {
+    public init(of socket: Socket) throws(SocketError) {
         // The layout of `struct ucred`, which Glibc's Swift module hides behind _GNU_SOURCE.
         var credentials: (pid: pid_t, uid: uid_t, gid: gid_t) = (0, 0, 0)
         var length = socklen_t(MemoryLayout.size(ofValue: credentials))
@@ -32,19 +32,5 @@ struct PeerCredentials: Sendable, Equatable {
         }
         self.init(uid: credentials.uid, gid: credentials.gid,
                   groups: Array(groups.prefix(Int(groupsLength) / MemoryLayout<gid_t>.size)))
-    }
-}
-
-/// Who may use the control socket: root, the daemon's own user, and members of its group.
-/// The socket file's mode (0660) says the same; this check holds even if the mode is loosened.
-struct PeerPolicy: Sendable {
-    let uid: uid_t
-    let gid: gid_t
-
-    /// The daemon's effective user and group.
-    static var daemon: PeerPolicy { PeerPolicy(uid: geteuid(), gid: getegid()) }
-
-    func admits(_ peer: PeerCredentials) -> Bool {
-        peer.uid == 0 || peer.uid == uid || peer.gid == gid || peer.groups.contains(gid)
     }
 }
