@@ -28,21 +28,25 @@ let package = Package(
         .target(name: "NativeEncode", dependencies: ["CFFmpeg", "CSvtAv1", "CAom", "LinuxSupport"]),
         // Machine topology (CPUs, L3 domains, NUMA, SMT, cgroups) and job placement; memory budgets.
         .target(name: "Placement", dependencies: ["LinuxSupport"]),
+        // What crosses a process boundary: the worker's request and messages, the control protocol
+        // and its client. Both the daemon and the `av1d` commands import it.
+        .target(name: "WorkerProtocol", dependencies: ["LinuxSupport", "NativeEncode"]),
         // The library daemon: config, scanner, gates, job store, workers, verify, replace, recovery.
         .target(name: "AV1Daemon", dependencies: [
-            "LinuxSupport", "NativeEncode", "Placement",
+            "LinuxSupport", "NativeEncode", "Placement", "WorkerProtocol",
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "av1d", dependencies: [
-            "LinuxSupport", "NativeEncode", "Placement", "AV1Daemon",
+            "LinuxSupport", "NativeEncode", "Placement", "WorkerProtocol", "AV1Daemon",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `av1top`: the name users know for `av1d top`; it runs the av1d beside it.
         .executableTarget(name: "av1top"),
         .testTarget(name: "NativeEncodeTests", dependencies: ["NativeEncode", "LinuxSupport"]),
         .testTarget(name: "PlacementTests", dependencies: ["Placement", "LinuxSupport"]),
-        .testTarget(name: "AV1DaemonTests", dependencies: ["AV1Daemon", "LinuxSupport"]),
+        .testTarget(name: "AV1DaemonTests", dependencies: ["AV1Daemon", "WorkerProtocol", "LinuxSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["NativeEncode", "LinuxSupport"]),
-        .testTarget(name: "ControlTests", dependencies: ["AV1Daemon", "LinuxSupport"]),
+        .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol", "NativeEncode", "LinuxSupport"]),
+        .testTarget(name: "ControlTests", dependencies: ["AV1Daemon", "WorkerProtocol", "LinuxSupport"]),
     ]
 )

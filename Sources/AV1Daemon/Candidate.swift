@@ -1,5 +1,6 @@
 import Foundation
 import NativeEncode
+import WorkerProtocol
 
 /// A stable file that passed every gate and waits for a worker.
 public struct Candidate: Sendable {

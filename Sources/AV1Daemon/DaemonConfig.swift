@@ -162,16 +162,23 @@ extension DaemonConfig {
         if case .fixed(let count) = maxConcurrentJobs, count < 1 { throw reader.error("max_concurrent_jobs", "must be at least 1") }
         if stableSecs < 0 { throw reader.error("stable_secs", "must not be negative") }
         if maxAttempts < 1 { throw reader.error("max_attempts", "must be at least 1") }
-        if let svtPreset, !(-1...13).contains(svtPreset) { throw reader.error("svt_preset", "must be between -1 and 13") }
-        if let crf, !(1...63).contains(crf) { throw reader.error("crf", "must be between 1 and 63") }
-        if ![8, 10].contains(outputBitDepth) { throw reader.error("output_bit_depth", "must be 8 or 10") }
-        if !(0...50).contains(filmGrain) { throw reader.error("film_grain", "must be between 0 and 50") }
+        if let problem = encodeSettings.problem() {
+            let key = switch problem.field {
+            case .preset: "svt_preset"
+            case .crf: "crf"
+            case .bitDepth: "output_bit_depth"
+            case .filmGrain: "film_grain"
+            // Not settable in the config file.
+            case .threads, .keyframeInterval: "\(problem.field)"
+            }
+            throw reader.error(key, problem.message)
+        }
         if failedOutputRetentionDays < 0 { throw reader.error("failed_output_retention_days", "must not be negative") }
         if stallTimeoutSecs < 5 { throw reader.error("stall_timeout_secs", "must be at least 5") }
     }
 
-    /// Engine settings for one file under this configuration.
-    public func encodeSettings(cpus: CPUSet?, threads: Int?) -> EncodeSettings {
+    /// Engine settings for every file under this configuration; the job adds its CPU set.
+    public var encodeSettings: EncodeSettings {
         var settings = EncodeSettings()
         settings.encoder = preferEncoder
         settings.preset = svtPreset
@@ -179,8 +186,6 @@ extension DaemonConfig {
         settings.qualityTier = qualityTier
         settings.bitDepth = outputBitDepth
         settings.filmGrain = filmGrain
-        settings.cpus = cpus
-        settings.threads = threads
         return settings
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import NativeEncode
 import Placement
 import LinuxSupport
+import WorkerProtocol
 
 /// Decides whether the next job may start and where: a CPU set no running job holds (from one
 /// L3 domain when it fits), and a memory estimate that fits the budget beside the running jobs.
@@ -44,7 +45,7 @@ struct JobPlacer {
 
     static func jobClass(of probe: ProbeFacts, config: DaemonConfig) -> JobClass {
         JobClass(height: probe.height, bitDepth: config.outputBitDepth,
-                 preset: config.svtPreset ?? QualityTable.preset(height: probe.height, tier: config.qualityTier))
+                 preset: config.encodeSettings.resolvedPreset(height: probe.height))
     }
 
     /// Whether `probe`'s file may start now; `.start` reserves the CPUs it names. Hand them to

@@ -1,4 +1,5 @@
 import Foundation
+import LinuxSupport
 
 /// A job's state. The raw values are what the users' jq recipes match (`"Success"`).
 public enum JobStatus: String, Codable, Sendable, CaseIterable {
@@ -94,18 +95,6 @@ public struct JobRecord: Codable, Sendable, Equatable {
 }
 
 extension JobRecord {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
+    static var encoder: JSONEncoder { .av1dPretty }
+    static var decoder: JSONDecoder { .av1d }
 }

@@ -1,30 +1,12 @@
 import Foundation
+import WorkerProtocol
 
-/// What `av1d status` shows: the jobs running now and the totals, from the job store.
-public struct StatusReport: Codable, Sendable {
-    public struct Totals: Codable, Sendable, Equatable {
-        public var success = 0
-        public var failed = 0
-        public var skipped = 0
-        public var interrupted = 0
-        public var bytesSaved: Int64 = 0
-        public var originalBytes: Int64 = 0
-        public var newBytes: Int64 = 0
-        /// Mean of new/original over successful jobs.
-        public var averageRatio: Double?
-        public var encodeSeconds: Double = 0
-
-        public init() {}
-    }
-
-    public var running: [DaemonSnapshot.RunningJob]
-    public var queued: Int
-    public var totals: Totals
-
+/// `av1d status` from the job store: the jobs running now and the totals.
+extension StatusReport {
     public init(jobs: [JobRecord], queued: Int = 0) {
-        running = jobs.filter { $0.status.isActive }.sorted { ($0.startedAt ?? $0.createdAt) < ($1.startedAt ?? $1.createdAt) }
+        let running = jobs.filter { $0.status.isActive }.sorted { ($0.startedAt ?? $0.createdAt) < ($1.startedAt ?? $1.createdAt) }
             .map(DaemonSnapshot.RunningJob.init(record:))
-        self.queued = queued + jobs.filter { $0.status == .pending }.count
+        let waiting = queued + jobs.filter { $0.status == .pending }.count
         var totals = Totals()
         var ratios: [Double] = []
         for job in jobs {
@@ -44,13 +26,6 @@ public struct StatusReport: Codable, Sendable {
             }
         }
         totals.averageRatio = ratios.isEmpty ? nil : ratios.reduce(0, +) / Double(ratios.count)
-        self.totals = totals
+        self.init(running: running, queued: waiting, totals: totals)
     }
-
-    public static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }

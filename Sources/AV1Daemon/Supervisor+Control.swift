@@ -1,5 +1,6 @@
 import Foundation
 import NativeEncode
+import WorkerProtocol
 
 /// The daemon as the control socket and the metrics endpoint see it. Requests arrive on the
 /// servers' threads and are answered on the supervisor's queue.
@@ -19,10 +20,7 @@ extension Supervisor: DaemonControl {
             DaemonSnapshot.QueuedFile(path: $0.facts.path, bytes: $0.facts.size, expectedSavingBytes: Int64($0.expectedSaving))
         }
         let recent = jobs.filter(\.status.isFinal).sorted { ($0.finishedAt ?? $0.createdAt) > ($1.finishedAt ?? $1.createdAt) }
-            .prefix(20).map {
-                DaemonSnapshot.FinishedJob(id: $0.id, sourcePath: $0.sourcePath, status: $0.status.rawValue, reason: $0.reason,
-                                           originalBytes: $0.originalBytes, newBytes: $0.newBytes, finishedAt: $0.finishedAt)
-            }
+            .prefix(20).map(DaemonSnapshot.FinishedJob.init(record:))
         return DaemonSnapshot(running: running, queued: queued.count, queue: Array(queued.prefix(50)), recent: Array(recent),
                               totals: StatusReport(jobs: jobs).totals, paused: paused,
                               framesEncodedTotal: counters.frames + running.reduce(0) { $0 + ($1.framesEncoded ?? 0) },

@@ -2,6 +2,7 @@ import Foundation
 import NativeEncode
 import Placement
 import LinuxSupport
+import WorkerProtocol
 
 /// A job whose worker process is alive.
 final class RunningJob {
@@ -69,13 +70,15 @@ extension Supervisor {
         job.startedAt = Date()
         job.cpus = cpus.description
         job.progress = 0
-        job.presetUsed = config.svtPreset ?? QualityTable.preset(height: candidate.probe.height, tier: config.qualityTier)
-        job.crfUsed = config.crf ?? QualityTable.crf(height: candidate.probe.height)
+        var settings = config.encodeSettings
+        settings.cpus = cpus
+        job.presetUsed = settings.resolvedPreset(height: candidate.probe.height)
+        job.crfUsed = settings.resolvedCRF(height: candidate.probe.height)
         job.tempOutputPath = (config.tempOutputDir as NSString).appendingPathComponent("\(job.id).mkv.tmp")
         let id = job.id
         do {
             let worker = try WorkerProcess(
-                executable: executable, arguments: workerArguments(job, cpus: cpus), queue: queue,
+                executable: executable, request: .encode(facts.path, to: job.tempOutputPath!, settings: settings), queue: queue,
                 onMessage: { [unowned self] message in handle(message, from: id) },
                 onExit: { [unowned self] exit in finish(id, exit: exit) })
             job.workerPid = worker.pid
@@ -88,16 +91,6 @@ extension Supervisor {
             placer.release(cpus)
             recordFailure(facts, reason: "cannot start a worker: \(error)")
         }
-    }
-
-    private func workerArguments(_ job: JobRecord, cpus: CPUSet) -> [String] {
-        var arguments = ["worker", "encode", job.sourcePath, "-o", job.tempOutputPath!, "--overwrite",
-                         "--cpus", cpus.description, "--encoder", config.preferEncoder.rawValue,
-                         "--bit-depth", "\(config.outputBitDepth)", "--film-grain", "\(config.filmGrain)",
-                         "--quality-tier", config.qualityTier.rawValue]
-        if let preset = config.svtPreset { arguments += ["--preset", "\(preset)"] }
-        if let crf = config.crf { arguments += ["--crf", "\(crf)"] }
-        return arguments
     }
 
     private func handle(_ message: WorkerMessage, from id: String) {

@@ -1,5 +1,6 @@
 import Foundation
 import NativeEncode
+import WorkerProtocol
 
 extension Supervisor {
     /// One pass over the library: cheap gates, stability, probes for what is new, then scheduling.
@@ -43,7 +44,7 @@ extension Supervisor {
         let box = ProbeResultBox()
         do {
             let worker = try WorkerProcess(
-                executable: executable, arguments: ["worker", "probe", facts.path], queue: queue,
+                executable: executable, request: .probe(facts.path), queue: queue,
                 onMessage: { message in box.message = message },
                 onExit: { [unowned self] exit in finishProbe(facts, message: box.message, exit: exit) })
             probing[facts.path] = worker
@@ -114,9 +115,7 @@ extension Supervisor {
     func announce(_ job: JobRecord) {
         guard let webhook, job.startedAt != nil, job.status == .success || job.status == .failed else { return }
         webhook.notify(event: job.status == .success ? .finished : .failed,
-                       job: DaemonSnapshot.FinishedJob(id: job.id, sourcePath: job.sourcePath, status: job.status.rawValue,
-                                                       reason: job.reason, originalBytes: job.originalBytes,
-                                                       newBytes: job.newBytes, finishedAt: job.finishedAt))
+                       job: DaemonSnapshot.FinishedJob(record: job))
     }
 }
 

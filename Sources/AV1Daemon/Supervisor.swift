@@ -2,6 +2,7 @@ import Foundation
 import NativeEncode
 import Placement
 import LinuxSupport
+import WorkerProtocol
 
 /// The daemon: scans, gates, schedules jobs onto worker processes, verifies, replaces, records.
 /// All its state lives on one serial queue; workers, timers and signals post events to it.
@@ -213,11 +214,19 @@ public enum ProbeOutcome: Sendable {
     public static func probe(_ path: String, executable: String, skipDynamicHDR: Bool) -> ProbeOutcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["worker", "probe", path]
+        process.arguments = WorkerRequest.arguments
         let output = Pipe()
+        let input = Pipe()
         process.standardOutput = output
+        process.standardInput = input
         process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return .unreadable("cannot start a probe worker: \(error)") }
+        do {
+            try process.run()
+            try input.fileHandleForWriting.write(contentsOf: try WorkerRequest.probe(path).line())
+            try input.fileHandleForWriting.close()
+        } catch {
+            return .unreadable("cannot start a probe worker: \(error)")
+        }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let message = data.split(separator: UInt8(ascii: "\n")).compactMap { WorkerMessage.parse(Data($0)) }.last

@@ -1,6 +1,7 @@
 import Foundation
 import NativeEncode
 import LinuxSupport
+import WorkerProtocol
 
 /// One `av1d worker` child process. A crash, abort or hang in the C libraries costs only this
 /// process; its JSON lines arrive through `onMessage`, its end through `onExit`, both on `queue`.
@@ -23,20 +24,22 @@ public final class WorkerProcess: @unchecked Sendable {
     public private(set) var lastMessageAt = Date()
     public var pid: Int32 { process.processIdentifier }
 
-    /// Starts `executable` with `arguments`. Standard error is passed through (the journal gets it).
-    public init(executable: String, arguments: [String], queue: DispatchQueue,
+    /// Starts `executable` as a worker and hands it `request` on its stdin. Standard error is
+    /// passed through (the journal gets it).
+    public init(executable: String, request: WorkerRequest, queue: DispatchQueue,
                 onMessage: @escaping @Sendable (WorkerMessage) -> Void,
                 onExit: @escaping @Sendable (Exit) -> Void) throws {
         self.queue = queue
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        process.arguments = WorkerRequest.arguments
         // Lets the worker ask to die with us (see `ProcessLifetime`). Swift's backtracer stays off:
         // it would catch a fatal signal sent to a worker and let the worker run on.
         process.environment = ProcessInfo.processInfo.environment.merging(
             [Self.supervisorVariable: "\(getpid())", "SWIFT_BACKTRACE": "enable=no"]) { $1 }
         let output = Pipe()
         process.standardOutput = output
-        process.standardInput = FileHandle.nullDevice
+        let input = Pipe()
+        process.standardInput = input
         let reader = output.fileHandleForReading
         let linesDone = DispatchSemaphore(value: 0)
         process.terminationHandler = { [queue] finished in
@@ -47,6 +50,9 @@ public final class WorkerProcess: @unchecked Sendable {
             queue.async { onExit(exit) }
         }
         try process.run()
+        // One small line fits the pipe's buffer: this never blocks.
+        try input.fileHandleForWriting.write(contentsOf: try request.line())
+        try input.fileHandleForWriting.close()
         Thread.detachNewThread { [weak self] in
             var buffer = Data()
             while true {

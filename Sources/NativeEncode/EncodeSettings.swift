@@ -35,7 +35,7 @@ public enum QualityTable {
 }
 
 /// What the caller asks of one encode. Unset values come from the quality table.
-public struct EncodeSettings: Sendable {
+public struct EncodeSettings: Sendable, Codable, Equatable {
     public var encoder: EncoderChoice = .auto
     public var preset: Int?
     public var crf: Int?
@@ -82,5 +82,28 @@ public struct Segment: Sendable, Equatable, Codable {
     public init(start: Double, frames: Int) {
         self.start = start
         self.frames = frames
+    }
+}
+
+/// A setting out of its range, named by field so each front end (command line, config file)
+/// can say it in its own words. The ranges live here only.
+public struct SettingProblem: Sendable, Equatable, Error {
+    public enum Field: Sendable, Equatable { case preset, crf, bitDepth, filmGrain, threads, keyframeInterval }
+
+    public let field: Field
+    /// "must be between 1 and 63"
+    public let message: String
+}
+
+extension EncodeSettings {
+    /// The first setting out of range, or nil.
+    public func problem() -> SettingProblem? {
+        if let preset, !(-1...13).contains(preset) { return SettingProblem(field: .preset, message: "must be between -1 and 13") }
+        if let crf, !(1...63).contains(crf) { return SettingProblem(field: .crf, message: "must be between 1 and 63") }
+        if ![8, 10].contains(bitDepth) { return SettingProblem(field: .bitDepth, message: "must be 8 or 10") }
+        if !(0...50).contains(filmGrain) { return SettingProblem(field: .filmGrain, message: "must be between 0 and 50") }
+        if let threads, threads < 1 { return SettingProblem(field: .threads, message: "must be at least 1") }
+        if let keyframeInterval, keyframeInterval < 1 { return SettingProblem(field: .keyframeInterval, message: "must be at least 1") }
+        return nil
     }
 }

@@ -28,4 +28,12 @@ public struct EncodeSummary: Sendable, Codable {
     public var notes: [String]
 
     public var sizeRatio: Double { inputBytes > 0 ? Double(outputBytes) / Double(inputBytes) : 0 }
+
+    // Spelled out because av1d's JSON is snake_case and an acronym does not survive the round
+    // trip (`peakRSSBytes` → `peak_rss_bytes` → `peakRssBytes`).
+    private enum CodingKeys: String, CodingKey {
+        case input, output, encoder, preset, crf, bitDepth, threads, cpus, width, height, framesDecoded, framesEncoded
+        case durationSeconds, wallSeconds, fps, inputBytes, outputBytes, peakQueuedFrameBytes, streamKinds, notes
+        case peakRSSBytes = "peakRssBytes"
+    }
 }

@@ -88,12 +88,17 @@ struct EncodeOptions: ParsableArguments {
     var verbose = false
 
     func validate() throws {
-        if let preset, !(-1...13).contains(preset) { throw ValidationError("--preset must be between -1 and 13") }
-        if let crf, !(1...63).contains(crf) { throw ValidationError("--crf must be between 1 and 63") }
-        if ![8, 10].contains(bitDepth) { throw ValidationError("--bit-depth must be 8 or 10") }
-        if !(0...50).contains(filmGrain) { throw ValidationError("--film-grain must be between 0 and 50") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let keyframeInterval, keyframeInterval < 1 { throw ValidationError("--keyint must be at least 1") }
+        if let problem = settings.problem() {
+            let option = switch problem.field {
+            case .preset: "--preset"
+            case .crf: "--crf"
+            case .bitDepth: "--bit-depth"
+            case .filmGrain: "--film-grain"
+            case .threads: "--threads"
+            case .keyframeInterval: "--keyint"
+            }
+            throw ValidationError("\(option) \(problem.message)")
+        }
         if let cpus, CPUSet(list: cpus) == nil { throw ValidationError("--cpus must be a CPU list like 0-7,16-23") }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AV1Daemon
 import Foundation
+import WorkerProtocol
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +18,7 @@ struct StatusCommand: ParsableCommand {
         let config = try configOption.load()
         let report = Self.report(config: config)
         if json {
-            print(String(decoding: try StatusReport.encoder.encode(report), as: UTF8.self))
+            print(String(decoding: try JSONEncoder.av1dPretty.encode(report), as: UTF8.self))
             return
         }
         if report.running.isEmpty { print("no job running") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AV1Daemon
 import Foundation
+import WorkerProtocol
 
 struct TopCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

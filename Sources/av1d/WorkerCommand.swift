@@ -2,70 +2,74 @@ import ArgumentParser
 import AV1Daemon
 import Foundation
 import NativeEncode
+import WorkerProtocol
 
-/// The daemon's worker processes: one hostile file can crash only its own worker.
-/// They speak JSON lines on stdout (see `WorkerMessage`).
+/// The daemon's worker processes: one hostile file can crash only its own worker. Each reads
+/// one `WorkerRequest` line on stdin and answers with `WorkerMessage` lines on stdout.
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Internal: the daemon's worker processes.",
-        shouldDisplay: false,
-        subcommands: [Probe.self, Encode.self])
+        abstract: "Internal: one of the daemon's worker processes (a JSON request on stdin).",
+        shouldDisplay: false)
+
+    func run() throws {
+        bindToSupervisor()
+        let request: WorkerRequest
+        do {
+            // The supervisor writes one line and closes the pipe.
+            let input = FileHandle.standardInput.readDataToEndOfFile()
+            request = try WorkerRequest.parse(input.prefix { $0 != UInt8(ascii: "\n") })
+        } catch {
+            emit(WorkerMessage(event: .failed, reason: error.description))
+            throw ExitCode(64)
+        }
+        switch request.task {
+        case .probe: try probe(request.input)
+        case .encode: try encode(request.input, to: request.output!, settings: request.settings!)
+        }
+    }
 
     /// A worker never outlives the supervisor that started it.
-    static func bindToSupervisor() {
+    private func bindToSupervisor() {
         if let pid = ProcessInfo.processInfo.environment[WorkerProcess.supervisorVariable].flatMap(Int32.init) {
             ProcessLifetime.endWithParent(expectedParent: pid)
         }
     }
 
-    static func emit(_ message: WorkerMessage) {
+    private func emit(_ message: WorkerMessage) {
         FileHandle.standardOutput.write(message.line())
     }
 
-    struct Probe: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Inspect one file.")
-
-        @Argument var input: String
-
-        func run() throws {
-            WorkerCommand.bindToSupervisor()
-            do {
-                WorkerCommand.emit(WorkerMessage(event: .probed, probe: ProbeFacts(try MediaProbe.inspect(path: input))))
-            } catch {
-                WorkerCommand.emit(WorkerMessage(event: .failed, reason: "\(error)"))
-                throw ExitCode(1)
-            }
+    private func probe(_ input: String) throws {
+        do {
+            emit(WorkerMessage(event: .probed, probe: ProbeFacts(try MediaProbe.inspect(path: input))))
+        } catch {
+            emit(WorkerMessage(event: .failed, reason: "\(error)"))
+            throw ExitCode(1)
         }
     }
 
-    struct Encode: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Encode one file, then verify the output independently.")
-
-        @OptionGroup var options: EncodeOptions
-
-        func run() throws {
-            WorkerCommand.bindToSupervisor()
-            let stop = StopFlag()
-            let signals = SignalWatch(stop: stop)
-            defer { signals.cancel() }
-            do {
-                let summary = try Transcoder(settings: options.settings).encode(
-                    input: options.input, output: options.destination, overwrite: options.overwrite,
-                    observer: { WorkerCommand.emit(WorkerMessage(event: .progress, progress: $0)) }, stop: stop)
-                WorkerCommand.emit(WorkerMessage(event: .stage, stage: "verifying"))
-                let report = try OutputVerifier.verify(
-                    path: summary.output, expectedFrames: summary.framesDecoded,
-                    expectedDurationSeconds: summary.durationSeconds, expectedStreamKinds: summary.streamKinds,
-                    progress: { WorkerCommand.emit(WorkerMessage(event: .stage, stage: "verifying \($0) frames")) })
-                WorkerCommand.emit(WorkerMessage(event: .verified, summary: summary, verification: report))
-            } catch .nothingToDo(let reason) {
-                WorkerCommand.emit(WorkerMessage(event: .nothingToDo, reason: "\(EncodeError.nothingToDo(reason))"))
-                throw ExitCode(3)
-            } catch {
-                WorkerCommand.emit(WorkerMessage(event: .failed, reason: "\(error)"))
-                throw ExitCode(1)
-            }
+    /// Encodes, then verifies the output independently of the encode.
+    private func encode(_ input: String, to output: String, settings: EncodeSettings) throws {
+        let stop = StopFlag()
+        let signals = SignalWatch(stop: stop)
+        defer { signals.cancel() }
+        do {
+            let summary = try Transcoder(settings: settings).encode(
+                input: input, output: output, overwrite: true,
+                observer: { emit(WorkerMessage(event: .progress, progress: $0)) }, stop: stop)
+            emit(WorkerMessage(event: .stage, stage: "verifying"))
+            let report = try OutputVerifier.verify(
+                path: summary.output, expectedFrames: summary.framesDecoded,
+                expectedDurationSeconds: summary.durationSeconds, expectedStreamKinds: summary.streamKinds,
+                progress: { emit(WorkerMessage(event: .stage, stage: "verifying \($0) frames")) })
+            emit(WorkerMessage(event: .verified, summary: summary, verification: report))
+        } catch .nothingToDo(let reason) {
+            emit(WorkerMessage(event: .nothingToDo, reason: "\(EncodeError.nothingToDo(reason))"))
+            throw ExitCode(3)
+        } catch {
+            emit(WorkerMessage(event: .failed, reason: "\(error)"))
+            throw ExitCode(1)
         }
     }
 }

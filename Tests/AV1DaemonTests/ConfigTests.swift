@@ -59,8 +59,9 @@ struct ConfigTests {
         #expect(!config.skipDynamicHDR && config.exclude.count == 2)
         #expect(config.preferEncoder == .auto, "rav1e (gone) falls back to the best available encoder")
         #expect(config.unknownKeys == ["some_future_key"])
-        let settings = config.encodeSettings(cpus: CPUSet([0, 1]), threads: nil)
-        #expect(settings.preset == 6 && settings.crf == 28 && settings.bitDepth == 8 && settings.cpus == CPUSet([0, 1]))
+        let settings = config.encodeSettings
+        #expect(settings.preset == 6 && settings.crf == 28 && settings.bitDepth == 8 && settings.filmGrain == 8)
+        #expect(settings.resolvedPreset(height: 2160) == 6, "a configured preset wins over the quality table")
     }
 
     @Test("a bad file is an error naming the key and the line", arguments: [

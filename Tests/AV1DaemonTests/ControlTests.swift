@@ -2,6 +2,7 @@ import AV1Daemon
 import Foundation
 import Testing
 import LinuxSupport
+import WorkerProtocol
 
 /// The control socket and metrics of a real daemon, driving real jobs.
 @Suite("Daemon control", .serialized)

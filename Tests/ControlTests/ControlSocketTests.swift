@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import LinuxSupport
+import WorkerProtocol
 
 @Suite("Control socket")
 struct ControlSocketTests {

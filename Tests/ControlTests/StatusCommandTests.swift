@@ -16,6 +16,7 @@ struct StatusCommandTests {
         #expect(running.first?["progress"] as? Double == 42.5)
         #expect(running.first?["cpus"] as? String == "0-1")
         #expect(running.first?["rss_bytes"] as? Int == 512 << 20)
+        #expect(rfc3339(running.first?["started_at"]) != nil, "started_at: \(running.first?["started_at"] ?? "absent")")
         #expect(json["queued"] as? Int == 2)
         let totals = try #require(json["totals"] as? [String: Any])
         #expect(totals["success"] as? Int == 12)
@@ -32,6 +33,26 @@ struct StatusCommandTests {
         let result = try run(Binaries.av1d, ["status", "--config", config])
         #expect(result.status == 0)
         #expect(result.output.hasPrefix("no job running\ndone 0, failed 0, skipped 0"), "\(result.output)")
+    }
+
+    @Test("--json from the job store writes dates as RFC 3339, as the job records do")
+    func offlineDates() throws {
+        let folder = try TemporaryFolder()
+        let config = try writeConfig(in: folder.path, socket: folder.path + "/absent.sock")
+        let store = try JobStore(directory: folder.path + "/jobs")
+        var job = JobRecord(sourcePath: "/media/film.mkv", originalBytes: 1 << 30, sourceMtime: 0, attempt: 1)
+        job.status = .running
+        job.startedAt = Date(timeIntervalSince1970: 1_800_000_000)
+        try store.save(job)
+        let result = try run(Binaries.av1d, ["status", "--config", config, "--json"])
+        #expect(result.status == 0, "\(result.output)")
+        let json = try #require(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let running = try #require((json["running"] as? [[String: Any]])?.first)
+        #expect(rfc3339(running["started_at"]) == job.startedAt, "started_at: \(running["started_at"] ?? "absent")")
+    }
+
+    private func rfc3339(_ value: Any?) -> Date? {
+        (value as? String).flatMap { ISO8601DateFormatter().date(from: $0) }
     }
 
     private func writeConfig(in folder: String, socket: String) throws -> String {

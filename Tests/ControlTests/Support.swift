@@ -2,6 +2,7 @@
 import Foundation
 import Synchronization
 import Testing
+import WorkerProtocol
 
 /// A daemon as the control surfaces see it: one running job, a queue, recent jobs, and the
 /// requests it was sent. The real supervisor implements the same protocol.

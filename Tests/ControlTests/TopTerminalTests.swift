@@ -1,6 +1,7 @@
 import AV1Daemon
 import Foundation
 import Testing
+import WorkerProtocol
 
 /// `av1d top` in a real terminal: a detached tmux session of 80x24 running a shell, with keys
 /// sent and the screen captured as a user over SSH would see it.

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 import LinuxSupport
+import WorkerProtocol
 
 @Suite("Webhook")
 struct WebhookTests {

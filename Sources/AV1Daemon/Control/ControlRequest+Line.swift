@@ -1,4 +1,5 @@
 import Foundation
+import WorkerProtocol
 
 /// Why a request line was refused, in words for the client.
 struct ControlLineError: Error {

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import LinuxSupport
+import WorkerProtocol
 
 /// The control socket: a Unix stream socket where root, the daemon's user and its group send
 /// one JSON request per line and read one JSON response per line (see `ControlRequest`).

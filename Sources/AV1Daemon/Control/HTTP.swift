@@ -1,5 +1,6 @@
 import Foundation
 import LinuxSupport
+import WorkerProtocol
 
 /// The little of HTTP/1.1 that the metrics endpoint and the webhook need: one exchange per
 /// connection (`Connection: close`), bodies sized by Content-Length, no chunking, no TLS.

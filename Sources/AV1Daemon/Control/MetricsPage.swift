@@ -1,3 +1,4 @@
+import WorkerProtocol
 /// The metrics page of a daemon snapshot. Label sets are fixed: job states, and running jobs by
 /// slot (their index in the running list), never by file path, so series stay few and stable.
 enum MetricsPage {

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import LinuxSupport
+import WorkerProtocol
 
 /// Prometheus metrics over HTTP: `GET /metrics` answers the current snapshot, anything else 404.
 /// It listens on loopback only unless allowed otherwise: the page describes the library's work.

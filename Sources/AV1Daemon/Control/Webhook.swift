@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WorkerProtocol
 
 /// Tells a URL when a job finishes or fails: a small JSON POST, sent from a background queue so
 /// encoding never waits for it. Deliveries go one at a time, each given up after 5 seconds and

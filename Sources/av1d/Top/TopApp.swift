@@ -1,5 +1,6 @@
 import AV1Daemon
 import Foundation
+import WorkerProtocol
 
 /// `av1d top`: asks the daemon for a snapshot every second, samples the machine, draws the
 /// frame, and turns keys into control requests. Keeps retrying while the daemon is away.

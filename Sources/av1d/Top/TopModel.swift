@@ -1,5 +1,6 @@
 import AV1Daemon
 import Foundation
+import WorkerProtocol
 
 /// What `av1d top` knows and where the user is: the daemon's latest snapshot, the selected job,
 /// and whether a details panel or a question is open. Keys change it; the screen shows it.

@@ -1,6 +1,7 @@
 import AV1Daemon
 import Foundation
 import Placement
+import WorkerProtocol
 
 /// Lays out one frame of `av1d top` for a terminal size: header, CPU per L3 domain, memory,
 /// running jobs, queue, recent jobs, totals, and a status line of keys or questions.

@@ -1,4 +1,5 @@
 import Foundation
+import LinuxSupport
 import NativeEncode
 
 /// What the supervisor needs to know of a file before deciding to encode it.
@@ -16,6 +17,13 @@ public struct ProbeFacts: Codable, Sendable, Equatable {
     public var bitRate: Int
     public var isHDR: Bool
     public var dynamicHDR: DynamicHDR?
+
+    // av1d's JSON is snake_case; an acronym does not survive the round trip by itself.
+    private enum CodingKeys: String, CodingKey {
+        case formatName, hasVideo, videoCodec, width, height, pixelFormat, bitDepth, frameRate, durationSeconds
+        case estimatedFrames, bitRate
+        case isHDR = "isHdr", dynamicHDR = "dynamicHdr"
+    }
 
     public init(_ info: SourceInfo) {
         formatName = info.formatName
@@ -60,12 +68,10 @@ public struct WorkerMessage: Codable, Sendable {
     }
 
     public func line() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return ((try? encoder.encode(self)) ?? Data("{\"event\":\"failed\"}".utf8)) + Data("\n".utf8)
+        ((try? JSONEncoder.av1d.encode(self)) ?? Data("{\"event\":\"failed\"}".utf8)) + Data("\n".utf8)
     }
 
     public static func parse(_ line: Data) -> WorkerMessage? {
-        try? JSONDecoder().decode(WorkerMessage.self, from: line)
+        try? JSONDecoder.av1d.decode(WorkerMessage.self, from: line)
     }
 }

@@ -3,20 +3,20 @@ import LinuxSupport
 
 /// Splits what a socket receives into lines, keeping whatever follows the last newline for the
 /// next call. Serves the control protocol (JSON lines) and HTTP heads alike.
-struct LineReader {
+public struct LineReader {
     private let socket: Socket
     private let maxLength: Int
     private var buffer: [UInt8] = []
     private var atEnd = false
 
-    init(socket: Socket, maxLength: Int) {
+    public init(socket: Socket, maxLength: Int) {
         self.socket = socket
         self.maxLength = maxLength
     }
 
     /// The next line without its "\n" (or "\r\n"); at the end of the stream, what is left, then
     /// nil. A line longer than `maxLength` throws EMSGSIZE: the stream cannot be resynchronized.
-    mutating func next() throws(SocketError) -> [UInt8]? {
+    public mutating func next() throws(SocketError) -> [UInt8]? {
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 guard newline <= maxLength else { throw .system("read", EMSGSIZE) }

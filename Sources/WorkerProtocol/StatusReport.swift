@@ -1,0 +1,36 @@
+import Foundation
+
+/// What `av1d status` shows: the jobs running now and the totals, from the job store.
+public struct StatusReport: Codable, Sendable {
+    public struct Totals: Codable, Sendable, Equatable {
+        public var success = 0
+        public var failed = 0
+        public var skipped = 0
+        public var interrupted = 0
+        public var bytesSaved: Int64 = 0
+        public var originalBytes: Int64 = 0
+        public var newBytes: Int64 = 0
+        /// Mean of new/original over successful jobs.
+        public var averageRatio: Double?
+        public var encodeSeconds: Double = 0
+
+        public init() {}
+    }
+
+    public var running: [DaemonSnapshot.RunningJob]
+    public var queued: Int
+    public var totals: Totals
+
+    public init(running: [DaemonSnapshot.RunningJob], queued: Int, totals: Totals) {
+        self.running = running
+        self.queued = queued
+        self.totals = totals
+    }
+}
+
+extension StatusReport {
+    /// The report from the running daemon's live numbers, in the same shape as from the job store.
+    public init(snapshot: DaemonSnapshot) {
+        self.init(running: snapshot.running, queued: snapshot.queued, totals: snapshot.totals)
+    }
+}
