@@ -8,7 +8,7 @@ Each tree holds only the files av1d reads, laid out as Linux does under / :
   sys/devices/system/cpu/cpuN/topology/{thread_siblings_list | core_cpus_list, physical_package_id}
   sys/devices/system/cpu/cpuN/cache/indexK/{level, shared_cpu_list}
   sys/devices/system/node/nodeN/cpulist
-and, for some machines, cgroup v2 files, proc/self/cgroup, proc/meminfo, proc/pressure/memory.
+and, for some machines, cgroup v2 or v1 files, proc/self/cgroup, proc/meminfo, proc/pressure/memory.
 
 CPUs are numbered the usual Linux way: with C cores, core c runs CPUs c and c + C (SMT siblings).
 Cores are numbered package by package, NUMA node by node, L3 domain by domain.
@@ -138,6 +138,31 @@ def cgroup_limited(root):
     write_pressure(root, some_avg10=12.5)
 
 
+def container_quota(root):
+    # A container given two of the four CCDs (32 CPUs) and 16 CPUs of run time.
+    write_machine(root, Machine(1, 1, 4, 8))
+    write(root, "proc/self/cgroup", "0::/")
+    write(root, "sys/fs/cgroup/cpuset.cpus.effective", "8-23,40-55")
+    write(root, "sys/fs/cgroup/cpu.max", "1600000 100000")
+    write(root, "sys/fs/cgroup/memory.max", "max")
+    write_meminfo(root, total=128 * GIB, available=64 * GIB)
+
+
+def hybrid_v1(root):
+    # Docker on a hybrid host: cgroup v1 controllers, an empty v2 hierarchy at unified, and
+    # /proc/self/cgroup naming host paths that do not exist inside the container.
+    write_machine(root, Machine(1, 1, 4, 8))
+    write(root, "proc/self/cgroup", "\n".join([
+        "4:memory:/docker/0123abcd", "3:cpuset:/docker/0123abcd", "2:cpu,cpuacct:/docker/0123abcd",
+        "1:name=systemd:/docker/0123abcd", "0::/"]))
+    write(root, "sys/fs/cgroup/unified/cgroup.controllers", "")
+    write(root, "sys/fs/cgroup/cpuset/cpuset.effective_cpus", "0-7,32-39")
+    write(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us", "800000")
+    write(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us", "100000")
+    write(root, "sys/fs/cgroup/memory/memory.limit_in_bytes", str(12 * GIB))
+    write_meminfo(root, total=128 * GIB, available=96 * GIB)
+
+
 def no_l3(root):
     write_machine(root, Machine(1, 2, 1, 4), l3=False)
 
@@ -148,6 +173,8 @@ FIXTURES = {
     "dual-socket": dual_socket,
     "offline-cpus": offline_cpus,
     "cgroup-limited": cgroup_limited,
+    "container-quota": container_quota,
+    "hybrid-v1": hybrid_v1,
     "no-l3": no_l3,
 }
 

@@ -39,12 +39,16 @@ extension Supervisor {
     func schedule() {
         guard acceptingWork, !paused, !running.values.contains(where: { runAlone.contains($0.record.sourcePath) }) else { return }
         let busy = Set(running.values.map(\.record.sourcePath)).union(replacing)
-        for candidate in Array(candidates.values).ordered(by: config.scheduleOrder) where !busy.contains(candidate.facts.path) {
+        let queued = Array(candidates.values).ordered(by: config.scheduleOrder).filter { !busy.contains($0.facts.path) }
+        for (position, candidate) in queued.enumerated() {
             if runAlone.contains(candidate.facts.path) && !running.isEmpty { continue }
-            switch placer.reserve(for: candidate.probe, config: config) {
-            case .start(let cpus, let estimate):
+            // Jobs that could start now: this one, those queued behind it, and files whose probe
+            // is under way or due; fewer of them than free slots means bigger CPU sets each.
+            let runnable = queued.count - position + probing.count + awaitingProbe
+            switch placer.reserve(for: candidate.probe, config: config, runnable: runnable) {
+            case .start(let assignment, let estimate):
                 candidates[candidate.facts.path] = nil
-                start(candidate, on: cpus, estimate: estimate)
+                start(candidate, on: assignment, estimate: estimate)
                 if runAlone.contains(candidate.facts.path) { return reportStatus() }
             case .waitForCPUs:
                 return reportStatus()
@@ -58,7 +62,8 @@ extension Supervisor {
         reportStatus()
     }
 
-    private func start(_ candidate: Candidate, on cpus: CPUSet, estimate: MemoryEstimate) {
+    private func start(_ candidate: Candidate, on assignment: JobPlacer.Assignment, estimate: MemoryEstimate) {
+        let cpus = assignment.cpus
         let facts = candidate.facts
         let attempt = JobHistory(store.all).failures(of: facts) + 1
         var job = JobRecord(sourcePath: facts.path, originalBytes: facts.size, sourceMtime: facts.mtime, attempt: attempt)
@@ -75,14 +80,14 @@ extension Supervisor {
         let id = job.id
         do {
             let worker = try WorkerProcess(
-                executable: executable, arguments: workerArguments(job, cpus: cpus), queue: queue,
+                executable: executable, arguments: workerArguments(job, on: assignment), queue: queue,
                 onMessage: { [unowned self] message in handle(message, from: id) },
                 onExit: { [unowned self] exit in finish(id, exit: exit) })
             job.workerPid = worker.pid
             running[id] = RunningJob(record: job, worker: worker, cpus: cpus, probe: candidate.probe)
             placer.confirm(id, cpus: cpus, estimate: estimate, probe: candidate.probe, config: config)
             save(job)
-            log(.info, "encoding on CPUs \(cpus), memory estimate \(Self.megabytes(Int64(estimate.bytes))) (attempt \(attempt))",
+            log(.info, "encoding on CPUs \(cpus) with \(assignment.threads) threads, memory estimate \(Self.megabytes(Int64(estimate.bytes))) (attempt \(attempt))",
                 job: id, file: facts.path)
         } catch {
             placer.release(cpus)
@@ -90,9 +95,10 @@ extension Supervisor {
         }
     }
 
-    private func workerArguments(_ job: JobRecord, cpus: CPUSet) -> [String] {
+    private func workerArguments(_ job: JobRecord, on assignment: JobPlacer.Assignment) -> [String] {
         var arguments = ["worker", "encode", job.sourcePath, "-o", job.tempOutputPath!, "--overwrite",
-                         "--cpus", cpus.description, "--encoder", config.preferEncoder.rawValue,
+                         "--cpus", assignment.cpus.description, "--threads", "\(assignment.threads)",
+                         "--encoder", config.preferEncoder.rawValue,
                          "--bit-depth", "\(config.outputBitDepth)", "--film-grain", "\(config.filmGrain)",
                          "--quality-tier", config.qualityTier.rawValue]
         if let preset = config.svtPreset { arguments += ["--preset", "\(preset)"] }
@@ -296,10 +302,12 @@ extension Supervisor {
     }
 
     private func judgeMemory(of job: RunningJob) {
-        guard job.memoryStop == nil, let budget = placer.budget, let estimate = placer.estimate(of: job.record.id) else { return }
+        guard job.memoryStop == nil else { return }
         let rss = job.worker.residentBytes
         job.record.rssBytes = rss
         job.record.peakRssBytes = max(job.record.peakRssBytes ?? 0, rss)
+        placer.observe(job.record.id, residentBytes: rss)
+        guard let budget = placer.budget, let estimate = placer.estimate(of: job.record.id) else { return }
         switch RSSPolicy().judge(rss: rss, estimate: estimate, budget: budget) {
         case .ok: break
         case .report(let reason):

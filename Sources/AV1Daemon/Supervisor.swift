@@ -17,6 +17,9 @@ public final class Supervisor: @unchecked Sendable {
     var scanner: LibraryScanner
     var stability: StabilityTracker
     var placer: JobPlacer
+    /// The machine as read at start-up (`sysfsRoot` is "/" but for tests).
+    let topology: Topology
+    let sysfsRoot: String
 
     /// Probe verdicts by file state: an unchanged file is never probed twice.
     var probed: [FileFacts: ProbeOutcome] = [:]
@@ -29,6 +32,8 @@ public final class Supervisor: @unchecked Sendable {
     var acceptingWork = true
     /// Paused through the control socket: running jobs go on, no new one starts.
     var paused = false
+    /// Stable files not yet probed because the probes were busy: jobs soon, for placement.
+    var awaitingProbe = 0
     /// Why the next job waits for memory, logged once per change.
     var waitingFor: String?
     /// Files whose last run was stopped for memory: they run only with nothing beside them.
@@ -46,8 +51,9 @@ public final class Supervisor: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     let crashAfter: ReplaceStep?
 
+    /// Throws when the machine under `sysfsRoot` shows no usable CPU: nothing could ever run.
     public init(configPath: String, config: DaemonConfig, log: DaemonLog = DaemonLog(), executable: String,
-                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+                sysfsRoot: String = "/", environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.configPath = configPath
         self.config = config
         self.log = log
@@ -57,7 +63,9 @@ public final class Supervisor: @unchecked Sendable {
         store = try JobStore(directory: config.jobStateDir)
         scanner = LibraryScanner(minBytes: config.minBytes, exclude: config.exclude)
         stability = StabilityTracker(window: TimeInterval(config.stableSecs))
-        placer = JobPlacer(config: config)
+        self.sysfsRoot = sysfsRoot
+        topology = try Topology.read(sysfsRoot: sysfsRoot)
+        placer = JobPlacer(config: config, topology: topology, sysfsRoot: sysfsRoot)
         crashAfter = environment["AV1D_TEST_CRASH_AFTER"].flatMap(ReplaceStep.init(rawValue:))
     }
 
@@ -116,7 +124,7 @@ public final class Supervisor: @unchecked Sendable {
             scanner = LibraryScanner(minBytes: fresh.minBytes, exclude: fresh.exclude)
             stability = StabilityTracker(window: TimeInterval(fresh.stableSecs))
             probed = [:]
-            if running.isEmpty { placer = JobPlacer(config: fresh) }
+            if running.isEmpty { placer = JobPlacer(config: fresh, topology: topology, sysfsRoot: sysfsRoot) }
             log(.info, "configuration reloaded from \(configPath)")
             scanCycle()
         } catch {

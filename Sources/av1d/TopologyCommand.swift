@@ -12,8 +12,8 @@ struct TopologyCommand: ParsableCommand {
             """)
 
     @Option(name: .customLong("sysfs-root"),
-            help: ArgumentHelp("Read a copied tree holding sys/ and proc/ instead of this machine; "
-                + "this process's own affinity is then ignored.", valueName: "DIR"))
+            help: ArgumentHelp("Read DIR as /sys (a copy of it, or a folder holding sys/ and proc/) instead of "
+                + "this machine; this process's own affinity is then ignored.", valueName: "DIR"))
     var sysfsRoot: String?
 
     @Option(help: ArgumentHelp("Show plans for 1 to N concurrent jobs (default: the number of L3 domains, at least 2).",
@@ -32,7 +32,13 @@ struct TopologyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let topology = sysfsRoot.map { Topology.read(sysfsRoot: $0, affinity: .allOnline) } ?? Topology.read()
+        let topology: Topology
+        do {
+            topology = try sysfsRoot.map { try Topology.read(sysfsRoot: $0, affinity: .allOnline) } ?? Topology.read()
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
         let report = TopologyReport(topology: topology, upToJobs: jobs ?? TopologyReport.defaultMaxJobs(for: topology))
         print(json ? try report.json() : report.text)
     }
