@@ -1,4 +1,5 @@
 import Foundation
+import Placement
 
 /// What `av1d status` shows: the jobs running now and the totals, from the job store.
 public struct StatusReport: Codable, Sendable {
@@ -20,6 +21,11 @@ public struct StatusReport: Codable, Sendable {
     public var running: [DaemonSnapshot.RunningJob]
     public var queued: Int
     public var totals: Totals
+    /// Live from the daemon only: why no new job starts (a hot CPU), the CPU temperatures, and
+    /// warnings about the machine.
+    public var admissionPause: AdmissionPause?
+    public var temperatures: [TemperatureReading]?
+    public var warnings: [String]?
 
     public init(jobs: [JobRecord], queued: Int = 0) {
         running = jobs.filter { $0.status.isActive }.sorted { ($0.startedAt ?? $0.createdAt) < ($1.startedAt ?? $1.createdAt) }

@@ -1,5 +1,6 @@
 import Foundation
 import NativeEncode
+import Placement
 
 /// The daemon as the control socket and the metrics endpoint see it. Requests arrive on the
 /// servers' threads and are answered on the supervisor's queue.
@@ -23,10 +24,14 @@ extension Supervisor: DaemonControl {
                 DaemonSnapshot.FinishedJob(id: $0.id, sourcePath: $0.sourcePath, status: $0.status.rawValue, reason: $0.reason,
                                            originalBytes: $0.originalBytes, newBytes: $0.newBytes, finishedAt: $0.finishedAt)
             }
-        return DaemonSnapshot(running: running, queued: queued.count, queue: Array(queued.prefix(50)), recent: Array(recent),
-                              totals: StatusReport(jobs: jobs).totals, paused: paused,
-                              framesEncodedTotal: counters.frames + running.reduce(0) { $0 + ($1.framesEncoded ?? 0) },
-                              bytesEncodedTotal: counters.bytes)
+        var snapshot = DaemonSnapshot(running: running, queued: queued.count, queue: Array(queued.prefix(50)),
+                                      recent: Array(recent), totals: StatusReport(jobs: jobs).totals, paused: paused,
+                                      framesEncodedTotal: counters.frames + running.reduce(0) { $0 + ($1.framesEncoded ?? 0) },
+                                      bytesEncodedTotal: counters.bytes)
+        snapshot.admissionPause = thermal.reason.map { AdmissionPause(reason: "thermal", message: $0) }
+        snapshot.temperatures = temperatures
+        snapshot.warnings = machineWarnings
+        return snapshot
     }
 
     private func handle(_ request: ControlRequest) -> ControlResponse {

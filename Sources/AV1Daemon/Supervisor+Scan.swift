@@ -31,7 +31,8 @@ extension Supervisor {
     }
 
     func reportStatus() {
-        setStatus("\(running.count) running, \(candidates.count) queued, \(probing.count) probing")
+        let pause = thermal.isClosed ? ", thermal pause" : ""
+        setStatus("\(running.count) running, \(candidates.count) queued, \(probing.count) probing\(pause)")
     }
 
     // MARK: Probing, in a worker process: a hostile file may crash the C libraries.

@@ -32,6 +32,12 @@ public final class Supervisor: @unchecked Sendable {
     var acceptingWork = true
     /// Paused through the control socket: running jobs go on, no new one starts.
     var paused = false
+    /// Stops admission while the CPU is too hot (`thermal_limit_c`).
+    var thermal: ThermalGate
+    /// CPU sensors as last read, each second.
+    var temperatures: [TemperatureReading] = []
+    /// What start-up (or the last reload) found wrong with the machine: governors, network folders.
+    var machineWarnings: [String] = []
     /// Stable files not yet probed because the probes were busy: jobs soon, for placement.
     var awaitingProbe = 0
     /// Why the next job waits for memory, logged once per change.
@@ -66,6 +72,7 @@ public final class Supervisor: @unchecked Sendable {
         self.sysfsRoot = sysfsRoot
         topology = try Topology.read(sysfsRoot: sysfsRoot)
         placer = JobPlacer(config: config, topology: topology, sysfsRoot: sysfsRoot)
+        thermal = ThermalGate(limit: config.thermalLimitC)
         crashAfter = environment["AV1D_TEST_CRASH_AFTER"].flatMap(ReplaceStep.init(rawValue:))
     }
 
@@ -79,10 +86,14 @@ public final class Supervisor: @unchecked Sendable {
             installSignals()
             endpoints.start(config: config, control: self, log: log)
             watcher = LibraryWatcher(queue: queue, log: log) { [unowned self] in scanSoon() }
+            checkMachine()
             log(.info, "started: roots \(config.libraryRoots.joined(separator: ", ")), \(config.maxConcurrentJobs) concurrent jobs on CPU sets \(placer.planDescription)")
             notifier.send("READY=1")
             startTimer(every: TimeInterval(config.scanIntervalSecs)) { [unowned self] in scanCycle() }
-            startTimer(every: 1) { [unowned self] in watchWorkers() }
+            startTimer(every: 1) { [unowned self] in
+                watchTemperature()
+                watchWorkers()
+            }
             if let interval = notifier.watchdogInterval {
                 startTimer(every: interval) { [unowned self] in notifier.send("WATCHDOG=1") }
             }
@@ -125,7 +136,9 @@ public final class Supervisor: @unchecked Sendable {
             stability = StabilityTracker(window: TimeInterval(fresh.stableSecs))
             probed = [:]
             if running.isEmpty { placer = JobPlacer(config: fresh, topology: topology, sysfsRoot: sysfsRoot) }
+            if fresh.thermalLimitC != thermal.limit { thermal = ThermalGate(limit: fresh.thermalLimitC) }
             log(.info, "configuration reloaded from \(configPath)")
+            checkMachine()
             scanCycle()
         } catch {
             log(.error, "configuration not reloaded: \(error)")

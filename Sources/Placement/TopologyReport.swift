@@ -10,9 +10,12 @@ public struct TopologyReport: Sendable {
     /// `threads[k][j]`: SVT-AV1's thread budget for job j of `plans[k]` (its set's size, or its
     /// share of a CPU quota).
     public let threads: [[Int]]
+    /// Temperatures, governors and warnings; nil leaves them out.
+    public let health: MachineHealth?
 
-    public init(topology: Topology, upToJobs maxJobs: Int) {
+    public init(topology: Topology, upToJobs maxJobs: Int, health: MachineHealth? = nil) {
         self.topology = topology
+        self.health = health
         let planner = PlacementPlanner(topology: topology)
         plans = (0..<max(0, maxJobs)).map { planner.plan(jobs: $0 + 1) }
         threads = plans.map { $0.map(planner.threads(for:)) }
@@ -36,6 +39,12 @@ public struct TopologyReport: Sendable {
         object.add("cgroup_limits", topology.limits)
         object.add("plans", Self.byJobCount(plans))
         object.add("plan_threads", Self.byJobCount(threads))
+        if let health {
+            object.add("temperatures", health.temperatures)
+            object.add("governors", health.governors.mapValues(\.description))
+            object.add("warnings", health.warnings)
+            object.add("notes", health.notes)
+        }
         return try object.text()
     }
 
@@ -74,6 +83,16 @@ public struct TopologyReport: Sendable {
             }
             lines.append("  \(jobs) job\(jobs == 1 ? "" : "s"): " + described.joined(separator: " | ") + shortfall)
         }
+        if let health { lines += Self.lines(health) }
         return lines.joined(separator: "\n")
+    }
+
+    private static func lines(_ health: MachineHealth) -> [String] {
+        let temperatures = health.temperatures.map(\.description).joined(separator: ", ")
+        let governors = health.governors.sorted { $0.value.cpus.first ?? 0 < $1.value.cpus.first ?? 0 }
+            .map { "\($0.key) on \($0.value)" }.joined(separator: ", ")
+        return ["Temperatures: " + (temperatures.isEmpty ? "no CPU sensor (k10temp, coretemp)" : temperatures),
+                "Governors: " + (governors.isEmpty ? "no cpufreq" : governors)]
+            + health.warnings.map { "warning: \($0)" } + health.notes.map { "note: \($0)" }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AV1Daemon
 import Foundation
 import Placement
 
@@ -20,7 +21,12 @@ struct TopologyCommand: ParsableCommand {
                                valueName: "N"))
     var jobs: Int?
 
-    @Flag(help: "Print JSON: usable_cpus, l3_domains, numa_nodes, smt_groups, plans.")
+    @Option(help: ArgumentHelp("Also check the daemon configuration's temp_output_dir and job_state_dir for "
+        + "network file systems.", valueName: "FILE"))
+    var config: String?
+
+    @Flag(help: ArgumentHelp("Print JSON: usable_cpus, l3_domains, numa_nodes, smt_groups, cpu_budget, cgroup_limits, "
+        + "plans, plan_threads, temperatures, governors, warnings, notes."))
     var json = false
 
     func validate() throws {
@@ -39,7 +45,18 @@ struct TopologyCommand: ParsableCommand {
             Terminal.error("\(error)")
             throw ExitCode(1)
         }
-        let report = TopologyReport(topology: topology, upToJobs: jobs ?? TopologyReport.defaultMaxJobs(for: topology))
+        var folders: [(key: String, path: String)] = []
+        if let config {
+            let loaded: DaemonConfig
+            do { loaded = try DaemonConfig.load(path: config).config } catch {
+                Terminal.error("\(error)")
+                throw ExitCode(1)
+            }
+            folders = [("temp_output_dir", loaded.tempOutputDir), ("job_state_dir", loaded.jobStateDir)]
+        }
+        let health = MachineHealth.read(sysfsRoot: sysfsRoot ?? "/", cpus: topology.usable, folders: folders)
+        let report = TopologyReport(topology: topology, upToJobs: jobs ?? TopologyReport.defaultMaxJobs(for: topology),
+                                    health: health)
         print(json ? try report.json() : report.text)
     }
 }

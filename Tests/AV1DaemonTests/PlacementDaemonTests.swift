@@ -94,4 +94,74 @@ struct PlacementDaemonTests {
         #expect(sets[0].union(sets[1]) == Self.cpus(machine.usable))
         _ = try daemon.stop()
     }
+
+    static let sysfsFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("fixtures/sysfs").path
+
+    /// `av1d status --json` of a running daemon, through its socket.
+    static func status(_ daemon: DaemonHarness) throws -> [String: Any] {
+        let result = Media.run([DaemonHarness.binary, "status", "--config", daemon.configPath, "--json"])
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+    }
+
+    @Test("a k10temp at 91°C pauses admission, said in status and the log once; 82°C keeps it, 79°C resumes")
+    func thermalPause() throws {
+        let daemon = try DaemonHarness()
+        // A copy of the hot EPYC, so the test can cool it down.
+        let tree = daemon.root + "/machine"
+        try FileManager.default.copyItem(atPath: Self.sysfsFixtures + "/epyc-hot", toPath: tree)
+        let k10temp = tree + "/sys/class/hwmon/hwmon1"
+        /// Sets Tctl and every Tccd of the copy (the NVMe sensor in hwmon0 stays hot: it is no CPU).
+        func cool(to millidegrees: Int) throws {
+            for input in try FileManager.default.contentsOfDirectory(atPath: k10temp) where input.hasSuffix("_input") {
+                try "\(millidegrees)\n".write(toFile: k10temp + "/" + input, atomically: true, encoding: .utf8)
+            }
+        }
+        try daemon.add("multitrack.mkv")
+        try daemon.start(arguments: ["--sysfs-root", tree])
+
+        #expect(daemon.wait { (try? Self.status(daemon))?["queued"] as? Int == 1 }, "\(daemon.log)")
+        let status = try Self.status(daemon)
+        let pause = try #require(status["admission_pause"] as? [String: Any], "\(status)")
+        #expect(pause["reason"] as? String == "thermal")
+        #expect(pause["message"] as? String
+            == "CPU at 91.3°C (k10temp Tctl), above thermal_limit_c 85: no new job starts until below 80°C")
+        #expect((status["temperatures"] as? [[String: Any]])?.first?["celsius"] as? Double == 91.25)
+        #expect((status["warnings"] as? [String])?.first?.contains("powersave governor") == true)
+        #expect(daemon.records(for: "multitrack.mkv").isEmpty, "no job started while hot")
+
+        try cool(to: 82000)
+        Thread.sleep(forTimeInterval: 3)
+        #expect(daemon.records(for: "multitrack.mkv").isEmpty, "82°C is within the 5°C hysteresis")
+        #expect(((try? Self.status(daemon))?["admission_pause"] as? [String: Any])?["reason"] as? String == "thermal")
+
+        try cool(to: 79000)
+        #expect(daemon.wait { !daemon.records(for: "multitrack.mkv").isEmpty }, "\(daemon.log)")
+        #expect((try? Self.status(daemon))?["admission_pause"] == nil)
+        _ = try daemon.stop()
+        #expect(daemon.log.components(separatedBy: "thermal pause:").count == 2, "logged once per episode: \(daemon.log)")
+        #expect(daemon.log.contains("thermal pause over: CPU cooled (79.0°C); taking new jobs again"))
+    }
+
+    @Test("thermal_limit_c = 0: the hot machine still takes jobs")
+    func thermalOff() throws {
+        let daemon = try DaemonHarness(["thermal_limit_c": "0"])
+        try daemon.add("multitrack.mkv")
+        try daemon.start(arguments: ["--sysfs-root", Self.sysfsFixtures + "/epyc-hot"])
+        #expect(daemon.wait { !daemon.records(for: "multitrack.mkv").isEmpty }, "\(daemon.log)")
+        #expect(!daemon.log.contains("thermal pause"))
+        _ = try daemon.stop()
+    }
+
+    @Test("av1d topology --json on the hot EPYC: temperatures, governors and the governor warning")
+    func topologyHealth() throws {
+        let result = Media.run([DaemonHarness.binary, "topology", "--json", "--sysfs-root", Self.sysfsFixtures + "/epyc-hot"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect((json["temperatures"] as? [[String: Any]])?.count == 5)
+        #expect(json["governors"] as? [String: String] == ["powersave": "0-63"])
+        #expect((json["warnings"] as? [String])?.count == 1)
+        let pstate = Media.run([DaemonHarness.binary, "topology", "--sysfs-root", Self.sysfsFixtures + "/epyc-amd-pstate"])
+        #expect(pstate.output.contains("note: CPUs 0-63 use powersave under amd-pstate-epp in active mode"))
+        #expect(!pstate.output.contains("warning:"))
+    }
 }

@@ -4,7 +4,7 @@ import Placement
 
 /// The fake sysfs trees in fixtures/sysfs, made by scripts/make-sysfs-fixtures.py.
 enum Fixture {
-    static let names = ["epyc-32c-4ccd", "epyc-8ccd-4c", "dual-socket", "offline-cpus", "cgroup-limited", "container-quota",
+    static let names = ["epyc-32c-4ccd", "epyc-8ccd-4c", "epyc-hot", "epyc-amd-pstate", "dual-socket", "offline-cpus", "cgroup-limited", "container-quota",
                         "hybrid-v1", "no-l3"]
 
     static func root(_ name: String) -> String {

@@ -4,5 +4,8 @@ extension StatusReport {
         running = snapshot.running
         queued = snapshot.queued
         totals = snapshot.totals
+        admissionPause = snapshot.admissionPause
+        temperatures = snapshot.temperatures
+        warnings = snapshot.warnings
     }
 }
