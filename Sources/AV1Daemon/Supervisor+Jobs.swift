@@ -34,10 +34,11 @@ enum WorkerOutcome {
 }
 
 extension Supervisor {
-    /// Starts jobs while CPUs and memory allow, biggest expected saving first (by default).
-    /// A job stopped for its memory runs again only alone.
+    /// Starts jobs while CPUs, memory and the CPU temperature allow, biggest expected saving first
+    /// (by default). A job stopped for its memory runs again only alone.
     func schedule() {
-        guard acceptingWork, !paused, !thermal.isClosed, !running.values.contains(where: { runAlone.contains($0.record.sourcePath) }) else { return }
+        guard acceptingWork, !paused, !thermal.isClosed,
+              !running.values.contains(where: { runAlone.contains($0.record.sourcePath) }) else { return }
         let busy = Set(running.values.map(\.record.sourcePath)).union(replacing)
         let queued = Array(candidates.values).ordered(by: config.scheduleOrder).filter { !busy.contains($0.facts.path) }
         for (position, candidate) in queued.enumerated() {

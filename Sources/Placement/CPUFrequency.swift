@@ -3,29 +3,35 @@ import LinuxSupport
 /// The frequency governors and drivers of the encoding CPUs (`cpuN/cpufreq/scaling_governor` and
 /// `scaling_driver`), and what to say about them. av1d never changes them; it prints the command
 /// that would. Machines without cpufreq (most VMs) have none, which is not an error.
-public struct CPUFrequency: Sendable, Equatable {
+public struct CPUFrequency: Sendable {
     /// Governor name → the CPUs using it.
-    public let governors: [String: CPUSet]
-    /// Driver name → the CPUs using it.
-    public let drivers: [String: CPUSet]
+    public var governors: [String: CPUSet] {
+        Dictionary(grouping: settings, by: \.governor).mapValues { CPUSet($0.flatMap(\.cpus.cpus)) }
+    }
+
+    /// CPUs that share a governor and a driver (nil when `scaling_driver` is unreadable), in CPU order.
+    private let settings: [(governor: String, driver: String?, cpus: CPUSet)]
     /// Drivers whose own `status` file says they run in active mode (`amd_pstate/status`, `intel_pstate/status`).
-    let activeModeDrivers: Set<String>
+    private let activeModeDrivers: Set<String>
 
     static func read(_ tree: SysfsTree, cpus: CPUSet) -> CPUFrequency {
-        var governors: [String: [Int]] = [:]
-        var drivers: [String: [Int]] = [:]
+        var settings: [(governor: String, driver: String?, cpus: [Int])] = []
         for cpu in cpus.cpus {
             let folder = "\(Topology.cpuFolder)/cpu\(cpu)/cpufreq"
-            if let governor = tree.text("\(folder)/scaling_governor") { governors[governor, default: []].append(cpu) }
-            if let driver = tree.text("\(folder)/scaling_driver") { drivers[driver, default: []].append(cpu) }
+            guard let governor = tree.text("\(folder)/scaling_governor") else { continue }
+            let driver = tree.text("\(folder)/scaling_driver")
+            if let index = settings.firstIndex(where: { $0.governor == governor && $0.driver == driver }) {
+                settings[index].cpus.append(cpu)
+            } else {
+                settings.append((governor, driver, [cpu]))
+            }
         }
         // intel_pstate names itself intel_cpufreq in passive mode and amd-pstate-epp is always active,
         // but the status files say it outright where the kernel has them.
         var active: Set<String> = ["intel_pstate", "amd-pstate-epp"]
         if tree.text("\(Topology.cpuFolder)/amd_pstate/status") == "active" { active.insert("amd-pstate") }
         if tree.text("\(Topology.cpuFolder)/intel_pstate/status") == "passive" { active.remove("intel_pstate") }
-        return CPUFrequency(governors: governors.mapValues(CPUSet.init), drivers: drivers.mapValues(CPUSet.init),
-                            activeModeDrivers: active)
+        return CPUFrequency(settings: settings.map { ($0.governor, $0.driver, CPUSet($0.cpus)) }, activeModeDrivers: active)
     }
 
     /// Drivers under which `schedutil` is the kernel's own good choice (CPPC-guided frequencies).
@@ -44,9 +50,7 @@ public struct CPUFrequency: Sendable, Equatable {
     }
 
     private var advice: [(isWarning: Bool, text: String)] {
-        governors.sorted { $0.value.cpus.first ?? 0 < $1.value.cpus.first ?? 0 }.compactMap { governor, cpus in
-            let driver = drivers.first { !Set($0.value.cpus).isDisjoint(with: cpus.cpus) }?.key
-            let change = "sudo cpupower -c \(cpus) frequency-set -g performance"
+        settings.compactMap { governor, driver, cpus in
             switch governor {
             case "performance":
                 return nil
@@ -59,7 +63,7 @@ public struct CPUFrequency: Sendable, Equatable {
             default:
                 let by = driver.map { " (driver \($0))" } ?? ""
                 return (true, "CPUs \(cpus) use the \(governor) governor\(by): encoding runs 10-20% slower than on "
-                    + "performance. To change it: \(change)")
+                    + "performance. To change it: sudo cpupower -c \(cpus) frequency-set -g performance")
             }
         }
     }
