@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Placement", dependencies: ["LinuxSupport"]),
         // What crosses a process boundary: the worker's request and messages, the control protocol
         // and its client. Both the daemon and the `av1d` commands import it.
-        .target(name: "WorkerProtocol", dependencies: ["LinuxSupport", "NativeEncode"]),
+        .target(name: "WorkerProtocol", dependencies: ["LinuxSupport", "NativeEncode", "Placement"]),
         // The library daemon: config, scanner, gates, job store, workers, verify, replace, recovery.
         .target(name: "AV1Daemon", dependencies: [
             "LinuxSupport", "NativeEncode", "Placement", "WorkerProtocol",
@@ -47,6 +47,6 @@ let package = Package(
         .testTarget(name: "AV1DaemonTests", dependencies: ["AV1Daemon", "WorkerProtocol", "LinuxSupport"]),
         .testTarget(name: "BenchTests", dependencies: ["NativeEncode", "LinuxSupport"]),
         .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol", "NativeEncode", "LinuxSupport"]),
-        .testTarget(name: "ControlTests", dependencies: ["AV1Daemon", "WorkerProtocol", "LinuxSupport"]),
+        .testTarget(name: "ControlTests", dependencies: ["AV1Daemon", "WorkerProtocol", "Placement", "LinuxSupport"]),
     ]
 )

@@ -8,7 +8,9 @@ Each tree holds only the files av1d reads, laid out as Linux does under / :
   sys/devices/system/cpu/cpuN/topology/{thread_siblings_list | core_cpus_list, physical_package_id}
   sys/devices/system/cpu/cpuN/cache/indexK/{level, shared_cpu_list}
   sys/devices/system/node/nodeN/cpulist
-and, for some machines, cgroup v2 files, proc/self/cgroup, proc/meminfo, proc/pressure/memory.
+and, for some machines, cgroup v2 or v1 files, proc/self/cgroup, proc/meminfo, proc/pressure/memory,
+hwmon sensors (sys/class/hwmon/hwmonN/{name, tempK_input, tempK_label}) and cpufreq
+(cpuN/cpufreq/{scaling_governor, scaling_driver}).
 
 CPUs are numbered the usual Linux way: with C cores, core c runs CPUs c and c + C (SMT siblings).
 Cores are numbered package by package, NUMA node by node, L3 domain by domain.
@@ -101,10 +103,51 @@ def write_pressure(root, some_avg10):
     ]))
 
 
+def write_hwmon(root, devices):
+    """devices: one (name, [(label or None, millidegrees), ...]) per hwmonN, in order."""
+    for index, (name, inputs) in enumerate(devices):
+        folder = f"sys/class/hwmon/hwmon{index}"
+        write(root, f"{folder}/name", name)
+        for number, (label, millidegrees) in enumerate(inputs, start=1):
+            write(root, f"{folder}/temp{number}_input", str(millidegrees))
+            if label is not None:
+                write(root, f"{folder}/temp{number}_label", label)
+
+
+def write_cpufreq(root, machine, governor, driver):
+    for cpu in sorted(machine.online):
+        write(root, f"sys/devices/system/cpu/cpu{cpu}/cpufreq/scaling_governor", governor)
+        write(root, f"sys/devices/system/cpu/cpu{cpu}/cpufreq/scaling_driver", driver)
+
+
+def k10temp(tctl, ccds):
+    """An AMD package: Tctl, then one Tccd per CCD a little cooler."""
+    return ("k10temp", [("Tctl", tctl)] + [(f"Tccd{n}", tctl - 3000 - 500 * n) for n in range(1, ccds + 1)])
+
+
 def epyc_32c_4ccd(root):
     write_machine(root, Machine(1, 1, 4, 8))
     write_meminfo(root, total=128 * GIB, available=96 * GIB)
     write_pressure(root, some_avg10=0.5)
+
+
+def epyc_hot(root):
+    # A hot EPYC on acpi-cpufreq's powersave: paused admission and a governor warning. An NVMe
+    # sensor hotter still is not a CPU and must not count.
+    machine = Machine(1, 1, 4, 8)
+    write_machine(root, machine)
+    write_hwmon(root, [("nvme", [("Composite", 95850)]), k10temp(91250, 4)])
+    write_cpufreq(root, machine, "powersave", "acpi-cpufreq")
+    write_meminfo(root, total=128 * GIB, available=96 * GIB)
+
+
+def epyc_amd_pstate(root):
+    # amd-pstate in active mode (EPP): "powersave" is its normal governor, not a slow one.
+    machine = Machine(1, 1, 8, 4)
+    write_machine(root, machine)
+    write_hwmon(root, [k10temp(64000, 8)])
+    write_cpufreq(root, machine, "powersave", "amd-pstate-epp")
+    write(root, "sys/devices/system/cpu/amd_pstate/status", "active")
 
 
 def epyc_8ccd_4c(root):
@@ -113,7 +156,13 @@ def epyc_8ccd_4c(root):
 
 def dual_socket(root):
     # Only the newer core_cpus_list name, so the fallback from thread_siblings_list is exercised.
-    write_machine(root, Machine(2, 1, 2, 8), siblings_file="core_cpus_list")
+    machine = Machine(2, 1, 2, 8)
+    write_machine(root, machine, siblings_file="core_cpus_list")
+    # Intel: one coretemp per package; only the Package inputs count, per-core ones are cooler.
+    write_hwmon(root, [("coretemp", [("Package id 0", 55000), ("Core 0", 52000), ("Core 1", 53000)]),
+                       ("coretemp", [("Package id 1", 57000), ("Core 0", 54000)]),
+                       ("acpitz", [(None, 27800)])])
+    write_cpufreq(root, machine, "performance", "intel_pstate")
     # A service in a slice: the slice's limit binds, the service's own files say "max".
     write(root, "proc/self/cgroup", "0::/system.slice/av1d.service")
     write(root, "sys/fs/cgroup/system.slice/memory.max", str(32 * GIB))
@@ -138,6 +187,31 @@ def cgroup_limited(root):
     write_pressure(root, some_avg10=12.5)
 
 
+def container_quota(root):
+    # A container given two of the four CCDs (32 CPUs) and 16 CPUs of run time.
+    write_machine(root, Machine(1, 1, 4, 8))
+    write(root, "proc/self/cgroup", "0::/")
+    write(root, "sys/fs/cgroup/cpuset.cpus.effective", "8-23,40-55")
+    write(root, "sys/fs/cgroup/cpu.max", "1600000 100000")
+    write(root, "sys/fs/cgroup/memory.max", "max")
+    write_meminfo(root, total=128 * GIB, available=64 * GIB)
+
+
+def hybrid_v1(root):
+    # Docker on a hybrid host: cgroup v1 controllers, an empty v2 hierarchy at unified, and
+    # /proc/self/cgroup naming host paths that do not exist inside the container.
+    write_machine(root, Machine(1, 1, 4, 8))
+    write(root, "proc/self/cgroup", "\n".join([
+        "4:memory:/docker/0123abcd", "3:cpuset:/docker/0123abcd", "2:cpu,cpuacct:/docker/0123abcd",
+        "1:name=systemd:/docker/0123abcd", "0::/"]))
+    write(root, "sys/fs/cgroup/unified/cgroup.controllers", "")
+    write(root, "sys/fs/cgroup/cpuset/cpuset.effective_cpus", "0-7,32-39")
+    write(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us", "800000")
+    write(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us", "100000")
+    write(root, "sys/fs/cgroup/memory/memory.limit_in_bytes", str(12 * GIB))
+    write_meminfo(root, total=128 * GIB, available=96 * GIB)
+
+
 def no_l3(root):
     write_machine(root, Machine(1, 2, 1, 4), l3=False)
 
@@ -145,9 +219,13 @@ def no_l3(root):
 FIXTURES = {
     "epyc-32c-4ccd": epyc_32c_4ccd,
     "epyc-8ccd-4c": epyc_8ccd_4c,
+    "epyc-hot": epyc_hot,
+    "epyc-amd-pstate": epyc_amd_pstate,
     "dual-socket": dual_socket,
     "offline-cpus": offline_cpus,
     "cgroup-limited": cgroup_limited,
+    "container-quota": container_quota,
+    "hybrid-v1": hybrid_v1,
     "no-l3": no_l3,
 }
 

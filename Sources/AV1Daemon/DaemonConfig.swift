@@ -56,6 +56,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var controlSocket: String?
     public var metricsListen: String?
     public var webhookURL: String?
+    /// Above this CPU temperature (°C) no new job starts; 0 turns the check off.
+    public var thermalLimitC = 85.0
 
     public init() {}
 
@@ -149,6 +151,7 @@ extension DaemonConfig {
         try reader.string("control_socket") { config.controlSocket = $0 }
         try reader.string("metrics_listen") { config.metricsListen = $0 }
         try reader.string("webhook_url") { config.webhookURL = $0 }
+        try reader.double("thermal_limit_c") { config.thermalLimitC = $0 }
         config.unknownKeys = reader.unreadKeys
         try config.validate(reader)
         return config
@@ -175,6 +178,9 @@ extension DaemonConfig {
         }
         if failedOutputRetentionDays < 0 { throw reader.error("failed_output_retention_days", "must not be negative") }
         if stallTimeoutSecs < 5 { throw reader.error("stall_timeout_secs", "must be at least 5") }
+        if thermalLimitC != 0 && !(40...125).contains(thermalLimitC) {
+            throw reader.error("thermal_limit_c", "must be 0 (off) or between 40 and 125")
+        }
     }
 
     /// Engine settings for every file under this configuration; the job adds its CPU set.

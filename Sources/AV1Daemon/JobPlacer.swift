@@ -7,91 +7,110 @@ import WorkerProtocol
 /// Decides whether the next job may start and where: a CPU set no running job holds (from one
 /// L3 domain when it fits), and a memory estimate that fits the budget beside the running jobs.
 struct JobPlacer {
+    /// Where a job runs: its CPU set, and SVT-AV1's thread budget for it (the set's size, or its
+    /// share of a cgroup CPU quota).
+    struct Assignment: Equatable {
+        let cpus: CPUSet
+        let threads: Int
+    }
+
     enum Decision {
-        case start(cpus: CPUSet, estimate: MemoryEstimate)
+        case start(Assignment, estimate: MemoryEstimate)
         case waitForCPUs
         case waitForMemory(String)
     }
 
-    /// Fixed `max_concurrent_jobs`: the machine split once into that many CPU sets.
-    /// `"auto"`: a pool each job takes a share from, sized by its resolution and preset.
-    private enum CPUSource {
-        case slots(free: [CPUSet])
-        case pool(CPUPool)
-    }
-
-    private var cpus: CPUSource
+    /// Fixed `max_concurrent_jobs`: at most that many jobs; a starting job shares the free CPUs
+    /// with the jobs that could start beside it, so fewer runnable jobs get more CPUs each.
+    /// `"auto"`: each job takes a share sized by its resolution and preset.
+    private let concurrency: Concurrency
+    private var pool: CPUPool
     private var history: MemoryHistory
     private var running: [String: (cpus: CPUSet, estimate: MemoryEstimate, jobClass: JobClass)] = [:]
-    let budget: MemoryBudget?
+    /// Resident bytes of running jobs, as last measured.
+    private var resident: [String: Int] = [:]
+    private let sysfsRoot: String
+    private let configuredLimit: Int?
+    /// The budget admission used last; re-read before each admission (MemAvailable moves).
+    private(set) var budget: MemoryBudget?
     let planDescription: String
 
-    init(config: DaemonConfig, topology: Topology = Topology.read()) {
+    init(config: DaemonConfig, topology: Topology, sysfsRoot: String = "/") {
         let planner = PlacementPlanner(topology: topology)
+        concurrency = config.maxConcurrentJobs
+        pool = CPUPool(topology: topology)
         switch config.maxConcurrentJobs {
         case .fixed(let count):
-            let plan = planner.plan(jobs: count)
-            cpus = .slots(free: plan)
-            planDescription = plan.map(\.description).joined(separator: " | ")
+            planDescription = planner.plan(jobs: count).map(\.description).joined(separator: " | ")
+                + (count > 1 ? " (fewer runnable jobs share \(planner.allowed))" : "")
         case .auto:
-            cpus = .pool(CPUPool(topology: topology))
             planDescription = "auto from \(planner.allowed)"
         }
+        self.sysfsRoot = sysfsRoot
+        configuredLimit = config.memoryLimit.map(Int.init)
         history = MemoryHistory(stateDirectory: (config.jobStateDir as NSString).deletingLastPathComponent)
-        budget = MemoryBudget.read(configuredLimit: config.memoryLimit.map(Int.init))
+        budget = MemoryBudget.read(sysfsRoot: sysfsRoot, configuredLimit: configuredLimit)
     }
 
     var runningCount: Int { running.count }
 
     static func jobClass(of probe: ProbeFacts, config: DaemonConfig) -> JobClass {
-        JobClass(height: probe.height, bitDepth: config.outputBitDepth,
+        JobClass(width: probe.width, height: probe.height, bitDepth: config.outputBitDepth,
                  preset: config.encodeSettings.resolvedPreset(height: probe.height))
     }
 
     /// Whether `probe`'s file may start now; `.start` reserves the CPUs it names. Hand them to
-    /// `confirm` once the worker runs, or back to `release` if it could not start.
-    mutating func reserve(for probe: ProbeFacts, config: DaemonConfig) -> Decision {
+    /// `confirm` once the worker runs, or back to `release` if it could not start. `runnable`
+    /// counts the jobs that could start now, this one included (queued and about to be).
+    mutating func reserve(for probe: ProbeFacts, config: DaemonConfig, runnable: Int) -> Decision {
         let jobClass = Self.jobClass(of: probe, config: config)
         let estimate = history.estimate(for: jobClass)
+        budget = MemoryBudget.read(sysfsRoot: sysfsRoot, configuredLimit: configuredLimit,
+                                   heldByRunningJobs: heldByRunningJobs)
         if let budget {
             let verdict = Admission.decide(estimate: estimate, running: running.values.map(\.estimate), budget: budget,
-                                           pressure: PressureGauge.read())
+                                           pressure: PressureGauge.read(sysfsRoot: sysfsRoot))
             switch verdict {
             case .admit: break
             case .waitForMemory(let reason), .waitForPressure(let reason): return .waitForMemory(reason)
             }
         }
-        switch cpus {
-        case .slots(var free):
-            guard !free.isEmpty else { return .waitForCPUs }
-            let set = free.removeFirst()
-            cpus = .slots(free: free)
-            return .start(cpus: set, estimate: estimate)
-        case .pool(var pool):
-            guard let set = pool.take(JobDemand(height: probe.height, preset: jobClass.preset)) else { return .waitForCPUs }
-            cpus = .pool(pool)
-            return .start(cpus: set, estimate: estimate)
+        let cpus: CPUSet?
+        switch concurrency {
+        case .fixed(let most):
+            let open = most - running.count
+            guard open > 0 else { return .waitForCPUs }
+            cpus = pool.takeShare(ofJobs: min(open, max(1, runnable)))
+        case .auto:
+            cpus = pool.take(JobDemand(width: probe.width, height: probe.height, preset: jobClass.preset))
         }
+        guard let cpus else { return .waitForCPUs }
+        return .start(Assignment(cpus: cpus, threads: pool.threads(for: cpus)), estimate: estimate)
+    }
+
+    /// What running jobs already hold of MemAvailable: their RSS, up to their estimate (what they
+    /// use beyond it is out of MemAvailable already, and admission counts their estimates).
+    private var heldByRunningJobs: Int {
+        running.map { id, job in min(resident[id] ?? 0, job.estimate.bytes) }.reduce(0, +)
     }
 
     mutating func confirm(_ id: String, cpus set: CPUSet, estimate: MemoryEstimate, probe: ProbeFacts, config: DaemonConfig) {
         running[id] = (set, estimate, Self.jobClass(of: probe, config: config))
     }
 
+    /// A running job's resident memory, measured.
+    mutating func observe(_ id: String, residentBytes: Int) {
+        if running[id] != nil { resident[id] = residentBytes }
+    }
+
     /// Returns CPUs to the pool.
     mutating func release(_ set: CPUSet) {
-        switch cpus {
-        case .slots(var free):
-            free.append(set)
-            cpus = .slots(free: free)
-        case .pool(var pool):
-            pool.give(back: set)
-            cpus = .pool(pool)
-        }
+        pool.give(back: set)
     }
 
     /// A job ended: its CPUs go back; its measured peak teaches the estimate for its class.
     mutating func finished(_ id: String, peakRSS: Int?) throws {
+        resident[id] = nil
         guard let job = running.removeValue(forKey: id) else { return }
         release(job.cpus)
         if let peakRSS, peakRSS > 0 { try history.record(peakRSS: peakRSS, for: job.jobClass) }

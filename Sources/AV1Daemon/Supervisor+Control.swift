@@ -1,5 +1,6 @@
 import Foundation
 import NativeEncode
+import Placement
 import WorkerProtocol
 
 /// The daemon as the control socket and the metrics endpoint see it. Requests arrive on the
@@ -21,10 +22,14 @@ extension Supervisor: DaemonControl {
         }
         let recent = jobs.filter(\.status.isFinal).sorted { ($0.finishedAt ?? $0.createdAt) > ($1.finishedAt ?? $1.createdAt) }
             .prefix(20).map(DaemonSnapshot.FinishedJob.init(record:))
-        return DaemonSnapshot(running: running, queued: queued.count, queue: Array(queued.prefix(50)), recent: Array(recent),
-                              totals: StatusReport(jobs: jobs).totals, paused: paused,
-                              framesEncodedTotal: counters.frames + running.reduce(0) { $0 + ($1.framesEncoded ?? 0) },
-                              bytesEncodedTotal: counters.bytes)
+        var snapshot = DaemonSnapshot(running: running, queued: queued.count, queue: Array(queued.prefix(50)),
+                                      recent: Array(recent), totals: StatusReport(jobs: jobs).totals, paused: paused,
+                                      framesEncodedTotal: counters.frames + running.reduce(0) { $0 + ($1.framesEncoded ?? 0) },
+                                      bytesEncodedTotal: counters.bytes)
+        snapshot.admissionPause = thermal.reason.map { AdmissionPause(reason: "thermal", message: $0) }
+        snapshot.temperatures = temperatures
+        snapshot.warnings = machineWarnings
+        return snapshot
     }
 
     private func handle(_ request: ControlRequest) -> ControlResponse {

@@ -35,17 +35,22 @@ enum WorkerOutcome {
 }
 
 extension Supervisor {
-    /// Starts jobs while CPUs and memory allow, biggest expected saving first (by default).
-    /// A job stopped for its memory runs again only alone.
+    /// Starts jobs while CPUs, memory and the CPU temperature allow, biggest expected saving first
+    /// (by default). A job stopped for its memory runs again only alone.
     func schedule() {
-        guard acceptingWork, !paused, !running.values.contains(where: { runAlone.contains($0.record.sourcePath) }) else { return }
+        guard acceptingWork, !paused, !thermal.isClosed,
+              !running.values.contains(where: { runAlone.contains($0.record.sourcePath) }) else { return }
         let busy = Set(running.values.map(\.record.sourcePath)).union(replacing)
-        for candidate in Array(candidates.values).ordered(by: config.scheduleOrder) where !busy.contains(candidate.facts.path) {
+        let queued = Array(candidates.values).ordered(by: config.scheduleOrder).filter { !busy.contains($0.facts.path) }
+        for (position, candidate) in queued.enumerated() {
             if runAlone.contains(candidate.facts.path) && !running.isEmpty { continue }
-            switch placer.reserve(for: candidate.probe, config: config) {
-            case .start(let cpus, let estimate):
+            // Jobs that could start now: this one, those queued behind it, and files whose probe
+            // is under way or due; fewer of them than free slots means bigger CPU sets each.
+            let runnable = queued.count - position + probing.count + awaitingProbe
+            switch placer.reserve(for: candidate.probe, config: config, runnable: runnable) {
+            case .start(let assignment, let estimate):
                 candidates[candidate.facts.path] = nil
-                start(candidate, on: cpus, estimate: estimate)
+                start(candidate, on: assignment, estimate: estimate)
                 if runAlone.contains(candidate.facts.path) { return reportStatus() }
             case .waitForCPUs:
                 return reportStatus()
@@ -59,7 +64,8 @@ extension Supervisor {
         reportStatus()
     }
 
-    private func start(_ candidate: Candidate, on cpus: CPUSet, estimate: MemoryEstimate) {
+    private func start(_ candidate: Candidate, on assignment: JobPlacer.Assignment, estimate: MemoryEstimate) {
+        let cpus = assignment.cpus
         let facts = candidate.facts
         let attempt = JobHistory(store.all).failures(of: facts) + 1
         var job = JobRecord(sourcePath: facts.path, originalBytes: facts.size, sourceMtime: facts.mtime, attempt: attempt)
@@ -72,6 +78,7 @@ extension Supervisor {
         job.progress = 0
         var settings = config.encodeSettings
         settings.cpus = cpus
+        settings.threads = assignment.threads
         job.presetUsed = settings.resolvedPreset(height: candidate.probe.height)
         job.crfUsed = settings.resolvedCRF(height: candidate.probe.height)
         job.tempOutputPath = (config.tempOutputDir as NSString).appendingPathComponent("\(job.id).mkv.tmp")
@@ -85,7 +92,7 @@ extension Supervisor {
             running[id] = RunningJob(record: job, worker: worker, cpus: cpus, probe: candidate.probe)
             placer.confirm(id, cpus: cpus, estimate: estimate, probe: candidate.probe, config: config)
             save(job)
-            log(.info, "encoding on CPUs \(cpus), memory estimate \(Self.megabytes(Int64(estimate.bytes))) (attempt \(attempt))",
+            log(.info, "encoding on CPUs \(cpus) with \(assignment.threads) threads, memory estimate \(Self.megabytes(Int64(estimate.bytes))) (attempt \(attempt))",
                 job: id, file: facts.path)
         } catch {
             placer.release(cpus)
@@ -289,10 +296,12 @@ extension Supervisor {
     }
 
     private func judgeMemory(of job: RunningJob) {
-        guard job.memoryStop == nil, let budget = placer.budget, let estimate = placer.estimate(of: job.record.id) else { return }
+        guard job.memoryStop == nil else { return }
         let rss = job.worker.residentBytes
         job.record.rssBytes = rss
         job.record.peakRssBytes = max(job.record.peakRssBytes ?? 0, rss)
+        placer.observe(job.record.id, residentBytes: rss)
+        guard let budget = placer.budget, let estimate = placer.estimate(of: job.record.id) else { return }
         switch RSSPolicy().judge(rss: rss, estimate: estimate, budget: budget) {
         case .ok: break
         case .report(let reason):

@@ -13,6 +13,7 @@ extension Supervisor {
         let busy = Set(running.values.map(\.record.sourcePath)).union(probing.keys).union(replacing)
         var seen = Set<String>()
         var fresh: [String: Candidate] = [:]
+        awaitingProbe = 0
         for facts in result.videos {
             seen.insert(facts.path)
             guard !busy.contains(facts.path), !history.isSettled(facts, maxAttempts: config.maxAttempts),
@@ -20,7 +21,7 @@ extension Supervisor {
             switch probed[facts] {
             case .encode(let probe): fresh[facts.path] = Candidate(facts: facts, probe: probe)
             case .skip, .unreadable: continue
-            case nil: startProbe(facts)
+            case nil: if !startProbe(facts) { awaitingProbe += 1 }
             }
         }
         stability.keepOnly(seen)
@@ -31,7 +32,8 @@ extension Supervisor {
     }
 
     func reportStatus() {
-        setStatus("\(running.count) running, \(candidates.count) queued, \(probing.count) probing")
+        let pause = thermal.isClosed ? ", thermal pause" : ""
+        setStatus("\(running.count) running, \(candidates.count) queued, \(probing.count) probing\(pause)")
     }
 
     // MARK: Probing, in a worker process: a hostile file may crash the C libraries.
@@ -39,8 +41,10 @@ extension Supervisor {
     /// Probes are short and mostly I/O: two at a time keep the queue fed without stealing CPUs.
     private var probeLimit: Int { 2 }
 
-    func startProbe(_ facts: FileFacts) {
-        guard probing.count < probeLimit, acceptingWork else { return }
+    /// Whether a probe started; at most `probeLimit` run at once.
+    @discardableResult
+    func startProbe(_ facts: FileFacts) -> Bool {
+        guard probing.count < probeLimit, acceptingWork else { return false }
         let box = ProbeResultBox()
         do {
             let worker = try WorkerProcess(
@@ -48,8 +52,10 @@ extension Supervisor {
                 onMessage: { message in box.message = message },
                 onExit: { [unowned self] exit in finishProbe(facts, message: box.message, exit: exit) })
             probing[facts.path] = worker
+            return true
         } catch {
             log(.error, "cannot start a probe worker: \(error)", file: facts.path)
+            return false
         }
     }
 

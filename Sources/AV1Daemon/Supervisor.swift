@@ -18,6 +18,9 @@ public final class Supervisor: @unchecked Sendable {
     var scanner: LibraryScanner
     var stability: StabilityTracker
     var placer: JobPlacer
+    /// The machine as read at start-up (`sysfsRoot` is "/" but for tests).
+    let topology: Topology
+    let sysfsRoot: String
 
     /// Probe verdicts by file state: an unchanged file is never probed twice.
     var probed: [FileFacts: ProbeOutcome] = [:]
@@ -30,6 +33,14 @@ public final class Supervisor: @unchecked Sendable {
     var acceptingWork = true
     /// Paused through the control socket: running jobs go on, no new one starts.
     var paused = false
+    /// Stops admission while the CPU is too hot (`thermal_limit_c`).
+    var thermal: ThermalGate
+    /// CPU sensors as last read, each second.
+    var temperatures: [TemperatureReading] = []
+    /// What start-up (or the last reload) found wrong with the machine: governors, network folders.
+    var machineWarnings: [String] = []
+    /// Stable files not yet probed because the probes were busy: jobs soon, for placement.
+    var awaitingProbe = 0
     /// Why the next job waits for memory, logged once per change.
     var waitingFor: String?
     /// Files whose last run was stopped for memory: they run only with nothing beside them.
@@ -47,8 +58,9 @@ public final class Supervisor: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     let crashAfter: ReplaceStep?
 
+    /// Throws when the machine under `sysfsRoot` shows no usable CPU: nothing could ever run.
     public init(configPath: String, config: DaemonConfig, log: DaemonLog = DaemonLog(), executable: String,
-                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+                sysfsRoot: String = "/", environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.configPath = configPath
         self.config = config
         self.log = log
@@ -58,7 +70,10 @@ public final class Supervisor: @unchecked Sendable {
         store = try JobStore(directory: config.jobStateDir)
         scanner = LibraryScanner(minBytes: config.minBytes, exclude: config.exclude)
         stability = StabilityTracker(window: TimeInterval(config.stableSecs))
-        placer = JobPlacer(config: config)
+        self.sysfsRoot = sysfsRoot
+        topology = try Topology.read(sysfsRoot: sysfsRoot)
+        placer = JobPlacer(config: config, topology: topology, sysfsRoot: sysfsRoot)
+        thermal = ThermalGate(limit: config.thermalLimitC)
         crashAfter = environment["AV1D_TEST_CRASH_AFTER"].flatMap(ReplaceStep.init(rawValue:))
     }
 
@@ -72,10 +87,14 @@ public final class Supervisor: @unchecked Sendable {
             installSignals()
             endpoints.start(config: config, control: self, log: log)
             watcher = LibraryWatcher(queue: queue, log: log) { [unowned self] in scanSoon() }
+            checkMachine()
             log(.info, "started: roots \(config.libraryRoots.joined(separator: ", ")), \(config.maxConcurrentJobs) concurrent jobs on CPU sets \(placer.planDescription)")
             notifier.send("READY=1")
             startTimer(every: TimeInterval(config.scanIntervalSecs)) { [unowned self] in scanCycle() }
-            startTimer(every: 1) { [unowned self] in watchWorkers() }
+            startTimer(every: 1) { [unowned self] in
+                watchTemperature()
+                watchWorkers()
+            }
             if let interval = notifier.watchdogInterval {
                 startTimer(every: interval) { [unowned self] in notifier.send("WATCHDOG=1") }
             }
@@ -117,8 +136,10 @@ public final class Supervisor: @unchecked Sendable {
             scanner = LibraryScanner(minBytes: fresh.minBytes, exclude: fresh.exclude)
             stability = StabilityTracker(window: TimeInterval(fresh.stableSecs))
             probed = [:]
-            if running.isEmpty { placer = JobPlacer(config: fresh) }
+            if running.isEmpty { placer = JobPlacer(config: fresh, topology: topology, sysfsRoot: sysfsRoot) }
+            if fresh.thermalLimitC != thermal.limit { thermal = ThermalGate(limit: fresh.thermalLimitC) }
             log(.info, "configuration reloaded from \(configPath)")
+            checkMachine()
             scanCycle()
         } catch {
             log(.error, "configuration not reloaded: \(error)")

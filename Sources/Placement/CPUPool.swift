@@ -18,6 +18,17 @@ public struct CPUPool: Sendable {
         return cpus
     }
 
+    /// CPUs for one of `jobs` jobs about to start, by the same rules as a plan for that many jobs
+    /// but from the free CPUs only; nil when no core is free. The others take the rest in turn.
+    public mutating func takeShare(ofJobs jobs: Int) -> CPUSet? {
+        guard let cpus = planner.plan(jobs: jobs, within: free).first else { return nil }
+        free = free.subtracting(cpus)
+        return cpus
+    }
+
+    /// SVT-AV1's thread budget for a job on `cpus` (see `PlacementPlanner.threads(for:)`).
+    public func threads(for cpus: CPUSet) -> Int { planner.threads(for: cpus) }
+
     /// Returns a finished job's CPUs. CPUs the pool never handed out are ignored.
     public mutating func give(back cpus: CPUSet) {
         free = free.union(cpus.intersection(planner.allowed))

@@ -8,8 +8,8 @@ public struct JobDemand: Sendable, Equatable {
     /// The fewest CPUs worth starting the job on; with fewer free it waits.
     public let minimumCPUs: Int
 
-    public init(height: Int, preset: Int) {
-        let row = Self.guide(HeightBucket(height: height))
+    public init(width: Int, height: Int, preset: Int) {
+        let row = Self.guide(SizeStep(width: width, height: height))
         // Faster presets do less work per frame and keep fewer threads busy: each step past the
         // guide's preset asks for about 15% fewer CPUs. An estimate until measurements replace it.
         let scale = pow(0.85, Double(max(0, preset - row.preset)))
@@ -17,10 +17,10 @@ public struct JobDemand: Sendable, Equatable {
         minimumCPUs = max(1, Int((Double(row.minimum) * scale).rounded()))
     }
 
-    /// The guide's row for a height step: CPUs wanted and the least worth it, at the guide's preset.
+    /// The guide's row for a size step: CPUs wanted and the least worth it, at the guide's preset.
     /// 1440p and below-720p are not in the guide: 1440p sits between its neighbours, and smaller
     /// pictures scale down from 720p by area.
-    private static func guide(_ bucket: HeightBucket) -> (wanted: Int, minimum: Int, preset: Int) {
+    private static func guide(_ bucket: SizeStep) -> (wanted: Int, minimum: Int, preset: Int) {
         switch bucket {
         case .uhd, .uhd8K: (24, 20, 4)
         case .qhd: (20, 16, 4)

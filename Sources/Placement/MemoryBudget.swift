@@ -22,12 +22,13 @@ public struct MemoryBudget: Sendable, Equatable {
     /// What jobs may use together.
     public var bytes: Int { max(0, limitBytes - reserveBytes) }
 
-    /// The tighter of a configured `memory_limit` and the cgroup's `memory.max` (own cgroup and its
-    /// ancestors); with neither, `MemAvailable` from `proc/meminfo`. MemAvailable is a snapshot that
-    /// already excludes what running jobs hold, so read it before jobs start: admission subtracts
-    /// the running jobs' estimates itself. Nil when no limit can be read at all.
+    /// The tighter of a configured `memory_limit` and the cgroup's memory limit (own cgroup and its
+    /// ancestors, v2 or v1); with neither, `MemAvailable` from `proc/meminfo`, read afresh on every
+    /// call since other programs come and go. MemAvailable already excludes what running jobs use,
+    /// while admission subtracts their estimates itself: `heldByRunningJobs` (their RSS, each up to
+    /// its estimate) is added back so it is not counted twice. Nil when no limit can be read at all.
     public static func read(sysfsRoot: String = "/", configuredLimit: Int? = nil,
-                            reserveBytes: Int? = nil) -> MemoryBudget? {
+                            reserveBytes: Int? = nil, heldByRunningJobs: Int = 0) -> MemoryBudget? {
         let tree = SysfsTree(root: sysfsRoot)
         let limits: [(bytes: Int, source: Source)] = [
             configuredLimit.map { ($0, .configured) },
@@ -36,7 +37,9 @@ public struct MemoryBudget: Sendable, Equatable {
         if let tightest = limits.min(by: { $0.bytes < $1.bytes }) {
             return MemoryBudget(limitBytes: tightest.bytes, source: tightest.source, reserveBytes: reserveBytes)
         }
-        return memAvailable(tree).map { MemoryBudget(limitBytes: $0, source: .available, reserveBytes: reserveBytes) }
+        return memAvailable(tree).map {
+            MemoryBudget(limitBytes: $0 + heldByRunningJobs, source: .available, reserveBytes: reserveBytes)
+        }
     }
 
     /// `MemAvailable:  12345678 kB` from `proc/meminfo`, in bytes.

@@ -1,13 +1,13 @@
 import Foundation
 
-/// Jobs whose memory use is alike: same height step, output bit depth and preset.
+/// Jobs whose memory use is alike: same picture-size step (by pixel count), output bit depth and preset.
 public struct JobClass: Sendable, Hashable, CustomStringConvertible {
-    let bucket: HeightBucket
+    let bucket: SizeStep
     public let bitDepth: Int
     public let preset: Int
 
-    public init(height: Int, bitDepth: Int, preset: Int) {
-        bucket = HeightBucket(height: height)
+    public init(width: Int, height: Int, bitDepth: Int, preset: Int) {
+        bucket = SizeStep(width: width, height: height)
         self.bitDepth = bitDepth
         self.preset = preset
     }

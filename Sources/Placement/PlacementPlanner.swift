@@ -4,22 +4,46 @@ import LinuxSupport
 /// take whole domains (preferably on one NUMA node) when they need more, and never split SMT
 /// siblings. Pure: the same topology and requests always give the same answer.
 public struct PlacementPlanner: Sendable {
-    /// The domains jobs may use, in locality order, cut down to the cgroup `cpu.max` budget.
+    /// The domains jobs may use, in locality order.
     private let domains: [CPUDomain]
-    /// Every CPU the planner may hand out: the usable CPUs, or fewer under a `cpu.max` budget.
+    /// Every CPU the planner may hand out: the usable CPUs.
     public let allowed: CPUSet
+    /// Whole CPUs of run time the cgroup quota allows all jobs together; nil without a quota.
+    private let cpuBudget: Int?
 
+    /// A CPU quota limits run time, not which CPUs run: jobs still get every usable CPU (whole
+    /// L3 domains as on any machine) and `threads(for:)` shares the quota out. Threads spread over
+    /// more physical cores beat the same number stacked on SMT siblings of fewer cores.
     public init(topology: Topology) {
-        domains = Self.withinBudget(orderedByLocality(topology.domains), cpus: topology.cpuBudget)
+        domains = orderedByLocality(topology.domains)
         allowed = CPUSet(unionOf: domains.map(\.cpus))
+        cpuBudget = topology.cpuBudget
     }
 
     /// Disjoint CPU sets for `jobs` concurrent jobs that share out the allowed CPUs as evenly as
     /// locality allows. Fewer sets than jobs come back when there are fewer cores than jobs.
     public func plan(jobs: Int) -> [CPUSet] {
-        let machine = Locality(machineOf: domains)
+        plan(jobs: jobs, within: allowed)
+    }
+
+    /// The same rules applied to the cores wholly inside `free` only: how the CPUs that no running
+    /// job holds are shared among `jobs` jobs about to start.
+    public func plan(jobs: Int, within free: CPUSet) -> [CPUSet] {
+        let open = domains.compactMap { domain -> CPUDomain? in
+            let cores = domain.smtGroups.filter { $0.isSubset(of: free) }
+            return cores.isEmpty ? nil : CPUDomain(smtGroups: cores, numaNode: domain.numaNode, package: domain.package)
+        }
+        let machine = Locality(machineOf: open)
         let jobs = min(jobs, machine.cores)
         return jobs > 0 ? machine.split(into: jobs) : []
+    }
+
+    /// SVT-AV1's thread budget (`logical_processors`) for a job on `cpus`: one thread per CPU, or
+    /// under a CPU quota the job's share of it by the size of its set (a 16-CPU CCD out of 32
+    /// usable CPUs under a 16-CPU quota gets 8), never less than 1.
+    public func threads(for cpus: CPUSet) -> Int {
+        guard let cpuBudget, !allowed.isEmpty else { return max(1, cpus.count) }
+        return max(1, min(cpus.count, cpuBudget * cpus.count / allowed.count))
     }
 
     /// CPUs for one more job from `free`, or nil when nothing reasonable is free: the job would get
@@ -83,19 +107,6 @@ public struct PlacementPlanner: Sendable {
         return CPUSet(unionOf: taken)
     }
 
-    /// Keeps whole SMT groups, in locality order, while they fit in `cpus`: filling domains one
-    /// after another keeps a small budget inside as few L3 caches as possible.
-    private static func withinBudget(_ domains: [CPUDomain], cpus budget: Int?) -> [CPUDomain] {
-        guard var left = budget else { return domains }
-        return domains.compactMap { domain in
-            var kept: [CPUSet] = []
-            for group in domain.smtGroups where group.count <= left {
-                kept.append(group)
-                left -= group.count
-            }
-            return kept.isEmpty ? nil : CPUDomain(smtGroups: kept, numaNode: domain.numaNode, package: domain.package)
-        }
-    }
 }
 
 /// A domain's cores that are wholly free. A core with a busy sibling belongs to that sibling's job.

@@ -1,17 +1,20 @@
 import LinuxSupport
 
 extension Topology {
-    /// Reads the machine under `sysfsRoot` ("/" for this one). Never fails: a missing or malformed
-    /// file makes it fall back (cpuN folders when the online list is unreadable; NUMA nodes, then
-    /// all usable CPUs, as domains when L3 information is missing).
-    public static func read(sysfsRoot: String = "/", affinity: AffinityMask = .automatic) -> Topology {
+    /// Reads the machine under `sysfsRoot`: a folder laid out like `/sys`, or one holding `sys/`
+    /// and `proc/` ("/" for this machine). A missing or malformed file makes it fall back (cpuN
+    /// folders when the online list is unreadable; NUMA nodes, then all usable CPUs, as domains when
+    /// L3 information is missing); only a tree with no usable CPU at all is an error.
+    public static func read(sysfsRoot: String = "/", affinity: AffinityMask = .automatic) throws(NoUsableCPUs) -> Topology {
         let tree = SysfsTree(root: sysfsRoot)
         let cgroup = ControlGroup(tree: tree)
         let online = tree.cpuList("\(cpuFolder)/online")
             ?? CPUSet(tree.numberedEntries(in: cpuFolder, prefix: "cpu"))
         var usable = online
         if let mask = affinity.cpus(onLiveMachine: tree.isLiveMachine) { usable = usable.intersection(mask) }
-        if let cpuset = cgroup.effectiveCPUs { usable = usable.intersection(cpuset) }
+        let cpusets = cgroup.cpusets
+        for cpuset in cpusets { usable = usable.intersection(cpuset.value) }
+        guard !usable.isEmpty else { throw NoUsableCPUs(root: sysfsRoot) }
 
         let reader = CPUReader(tree: tree, usable: usable)
         let nodes = reader.numaNodes()
@@ -23,8 +26,11 @@ extension Topology {
                              numaNode: nodes.first { $0.cpus.contains(first) }?.id,
                              package: reader.package(of: first))
         }
+        let quota = cgroup.cpuQuota
+        let limits = cpusets.map { "cpuset \($0.value) (\($0.source))" }
+            + [quota.map { "CPU quota \($0.value) CPUs (\($0.source))" }].compactMap { $0 }
         return Topology(usable: usable, domains: domains, domainSource: source, numaNodes: nodes,
-                        cpuBudget: cgroup.cpuBudget)
+                        cpuBudget: quota?.value, limits: limits)
     }
 
     static let cpuFolder = "sys/devices/system/cpu"

@@ -12,8 +12,12 @@ public struct Topology: Sendable, Equatable {
     public let domainSource: DomainSource
     /// NUMA nodes that hold usable CPUs; empty when the machine reports none.
     public let numaNodes: [NUMANode]
-    /// Whole CPUs that cgroup `cpu.max` allows in total; nil when there is no quota.
+    /// Whole CPUs of run time that the cgroup CPU quota (`cpu.max`, v1 `cpu.cfs_quota_us`) allows in
+    /// total; nil when there is no quota. It limits time, not which CPUs: jobs still spread over
+    /// every usable CPU, and their thread budgets share this out.
     public let cpuBudget: Int?
+    /// The cgroup limits that shaped `usable` and `cpuBudget`, for people: "CPU quota 16 CPUs (cgroup v2 cpu.max)".
+    public let limits: [String]
 
     /// SMT sibling groups (physical cores), in order of their first CPU.
     public var smtGroups: [CPUSet] { domains.flatMap(\.smtGroups) }
@@ -46,6 +50,18 @@ public enum DomainSource: String, Sendable, Equatable {
     case numaNodes = "NUMA nodes"
     /// Neither L3 nor NUMA information: all usable CPUs form one domain.
     case usableCPUs = "all usable CPUs"
+}
+
+/// A machine (or copied tree) in which no CPU is both online and allowed: nothing can be placed.
+public struct NoUsableCPUs: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The folder as given (`/` for this machine).
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public var description: String { "no usable CPUs found under \(root)" }
 }
 
 /// Which CPUs this process may run on, for placement purposes.

@@ -7,11 +7,18 @@ public struct TopologyReport: Sendable {
     public let topology: Topology
     /// `plans[k]` holds the CPU sets of k + 1 concurrent jobs.
     public let plans: [[CPUSet]]
+    /// `threads[k][j]`: SVT-AV1's thread budget for job j of `plans[k]` (its set's size, or its
+    /// share of a CPU quota).
+    public let threads: [[Int]]
+    /// Temperatures, governors and warnings; nil leaves them out.
+    public let health: MachineHealth?
 
-    public init(topology: Topology, upToJobs maxJobs: Int) {
+    public init(topology: Topology, upToJobs maxJobs: Int, health: MachineHealth? = nil) {
         self.topology = topology
+        self.health = health
         let planner = PlacementPlanner(topology: topology)
         plans = (0..<max(0, maxJobs)).map { planner.plan(jobs: $0 + 1) }
+        threads = plans.map { $0.map(planner.threads(for:)) }
     }
 
     /// One plan per L3 domain, and at least two, show both whole-domain and split placements.
@@ -19,16 +26,40 @@ public struct TopologyReport: Sendable {
         max(2, topology.domains.count)
     }
 
+    /// The report as JSON, keys in a fixed order; `plans` and `plan_threads` are keyed by job count
+    /// in numeric order. `l3_domains` lists the domains placement uses, which are NUMA nodes (or all
+    /// usable CPUs) on machines that report no L3 cache.
     public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        var object = OrderedJSON()
+        object.add("usable_cpus", topology.usable)
+        object.add("l3_domains", topology.domains.map(\.cpus))
+        object.add("numa_nodes", topology.numaNodes.map(\.cpus))
+        object.add("smt_groups", topology.smtGroups)
+        object.add("cpu_budget", topology.cpuBudget)
+        object.add("cgroup_limits", topology.limits)
+        object.add("plans", Self.byJobCount(plans))
+        object.add("plan_threads", Self.byJobCount(threads))
+        if let health {
+            object.add("temperatures", health.temperatures)
+            object.add("governors", health.governors.mapValues(\.description))
+            object.add("warnings", health.warnings)
+            object.add("notes", health.notes)
+        }
+        return try object.text()
+    }
+
+    /// `values[0]` under "1", `values[1]` under "2", ...
+    private static func byJobCount(_ values: [some Encodable]) -> OrderedJSON {
+        var object = OrderedJSON()
+        for (index, value) in values.enumerated() { object.add(String(index + 1), value) }
+        return object
     }
 
     public var text: String {
         var lines = ["Usable CPUs: \(topology.usable) (\(topology.usable.count) CPUs, \(topology.smtGroups.count) cores)"]
+        lines += topology.limits.map { "Limited by \($0)" }
         if let budget = topology.cpuBudget {
-            lines.append("CPU budget: \(budget) CPUs (cgroup cpu.max)")
+            lines.append("Thread budget: \(budget) threads in all, shared out by CPU set size (the quota limits time, not CPUs)")
         }
         lines.append(topology.domainSource == .l3Cache
             ? "L3 domains (\(topology.domains.count)):"
@@ -47,31 +78,21 @@ public struct TopologyReport: Sendable {
         for (index, sets) in plans.enumerated() {
             let jobs = index + 1
             let shortfall = sets.count < jobs ? " (only \(sets.count) fit)" : ""
-            lines.append("  \(jobs) job\(jobs == 1 ? "" : "s"): "
-                + sets.map(\.description).joined(separator: " | ") + shortfall)
+            let described = zip(sets, threads[index]).map { cpus, threads in
+                topology.cpuBudget == nil ? cpus.description : "\(cpus) (\(threads) thread\(threads == 1 ? "" : "s"))"
+            }
+            lines.append("  \(jobs) job\(jobs == 1 ? "" : "s"): " + described.joined(separator: " | ") + shortfall)
         }
+        if let health { lines += Self.lines(health) }
         return lines.joined(separator: "\n")
     }
-}
 
-extension TopologyReport: Encodable {
-    private enum CodingKeys: String, CodingKey {
-        case usableCPUs = "usable_cpus"
-        case l3Domains = "l3_domains"
-        case numaNodes = "numa_nodes"
-        case smtGroups = "smt_groups"
-        case plans
-    }
-
-    /// `l3_domains` lists the domains placement uses, which are NUMA nodes (or all usable CPUs)
-    /// on machines that report no L3 cache.
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(topology.usable, forKey: .usableCPUs)
-        try container.encode(topology.domains.map(\.cpus), forKey: .l3Domains)
-        try container.encode(topology.numaNodes.map(\.cpus), forKey: .numaNodes)
-        try container.encode(topology.smtGroups, forKey: .smtGroups)
-        let byJobCount = Dictionary(uniqueKeysWithValues: plans.enumerated().map { (String($0.offset + 1), $0.element) })
-        try container.encode(byJobCount, forKey: .plans)
+    private static func lines(_ health: MachineHealth) -> [String] {
+        let temperatures = health.temperatures.map(\.description).joined(separator: ", ")
+        let governors = health.governors.sorted { $0.value.cpus.first ?? 0 < $1.value.cpus.first ?? 0 }
+            .map { "\($0.key) on \($0.value)" }.joined(separator: ", ")
+        return ["Temperatures: " + (temperatures.isEmpty ? "no CPU sensor (k10temp, coretemp)" : temperatures),
+                "Governors: " + (governors.isEmpty ? "no cpufreq" : governors)]
+            + health.warnings.map { "warning: \($0)" } + health.notes.map { "note: \($0)" }
     }
 }

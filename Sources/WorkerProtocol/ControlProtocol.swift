@@ -1,6 +1,7 @@
 import Foundation
 import NativeEncode
 import LinuxSupport
+import Placement
 
 /// A live picture of the daemon, as the control socket, `av1d status`, `av1d top` and the
 /// metrics endpoint show it. Produced by the supervisor on its queue.
@@ -77,6 +78,12 @@ public struct DaemonSnapshot: Codable, Sendable {
     public var recent: [FinishedJob]
     public var totals: StatusReport.Totals
     public var paused: Bool
+    /// Why no new job starts other than a user's pause (a hot CPU); nil while jobs may start.
+    public var admissionPause: AdmissionPause?
+    /// CPU package sensors as last read; empty on machines without them. Optional for older daemons.
+    public var temperatures: [TemperatureReading]?
+    /// Start-up and reload warnings about the machine: governors, network temp folders.
+    public var warnings: [String]?
     /// Frames encoded by every job since the daemon started (a counter for metrics).
     public var framesEncodedTotal: Int
     /// Bytes written by every finished encode since the daemon started.
@@ -94,6 +101,17 @@ public struct DaemonSnapshot: Codable, Sendable {
         self.framesEncodedTotal = framesEncodedTotal
         self.bytesEncodedTotal = bytesEncodedTotal
         self.generatedAt = generatedAt
+    }
+}
+
+/// Why admission is paused: `reason` is a fixed word (`thermal`), `message` says it for people.
+public struct AdmissionPause: Codable, Sendable, Equatable {
+    public var reason: String
+    public var message: String
+
+    public init(reason: String, message: String) {
+        self.reason = reason
+        self.message = message
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Placement
 
 /// What `av1d status` shows: the jobs running now and the totals, from the job store.
 public struct StatusReport: Codable, Sendable {
@@ -20,6 +21,11 @@ public struct StatusReport: Codable, Sendable {
     public var running: [DaemonSnapshot.RunningJob]
     public var queued: Int
     public var totals: Totals
+    /// Live from the daemon only: why no new job starts (a hot CPU), the CPU temperatures, and
+    /// warnings about the machine.
+    public var admissionPause: AdmissionPause?
+    public var temperatures: [TemperatureReading]?
+    public var warnings: [String]?
 
     public init(running: [DaemonSnapshot.RunningJob], queued: Int, totals: Totals) {
         self.running = running
@@ -32,5 +38,8 @@ extension StatusReport {
     /// The report from the running daemon's live numbers, in the same shape as from the job store.
     public init(snapshot: DaemonSnapshot) {
         self.init(running: snapshot.running, queued: snapshot.queued, totals: snapshot.totals)
+        admissionPause = snapshot.admissionPause
+        temperatures = snapshot.temperatures
+        warnings = snapshot.warnings
     }
 }

@@ -128,7 +128,7 @@ struct BenchCommand: ParsableCommand {
             crf: crf ?? QualityTable.crf(height: source.height),
             keyframeInterval: keyframeInterval ?? EncodeSettings.defaultKeyframeInterval(framesPerSecond: source.frameRate),
             bitDepth: bitDepth, threads: threads ?? machine.count, cpus: nil)
-        let concurrentSets = jobs > 1 ? PlacementPlanner(topology: Topology.read()).plan(jobs: jobs) : []
+        let concurrentSets = jobs > 1 ? PlacementPlanner(topology: try Topology.read()).plan(jobs: jobs) : []
         if jobs > 1 && concurrentSets.count < jobs {
             Terminal.write("note: placement has CPUs for \(concurrentSets.count) jobs at once, not \(jobs)\n")
         }

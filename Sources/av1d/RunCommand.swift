@@ -10,6 +10,11 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
+    @Option(name: .customLong("sysfs-root"),
+            help: ArgumentHelp("For tests: read the machine from a copied /sys (or a folder holding sys/ and proc/).",
+                               valueName: "DIR"))
+    var sysfsRoot = "/"
+
     func run() throws {
         let log = DaemonLog()
         let config: DaemonConfig
@@ -24,7 +29,8 @@ struct RunCommand: ParsableCommand {
         }
         let supervisor: Supervisor
         do {
-            supervisor = try Supervisor(configPath: configOption.config, config: config, log: log, executable: SelfExecutable.path)
+            supervisor = try Supervisor(configPath: configOption.config, config: config, log: log, executable: SelfExecutable.path,
+                                        sysfsRoot: sysfsRoot)
         } catch {
             log(.error, "cannot start: \(error)")
             throw ExitCode(1)

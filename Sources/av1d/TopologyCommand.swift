@@ -1,4 +1,5 @@
 import ArgumentParser
+import AV1Daemon
 import Foundation
 import Placement
 
@@ -12,15 +13,20 @@ struct TopologyCommand: ParsableCommand {
             """)
 
     @Option(name: .customLong("sysfs-root"),
-            help: ArgumentHelp("Read a copied tree holding sys/ and proc/ instead of this machine; "
-                + "this process's own affinity is then ignored.", valueName: "DIR"))
+            help: ArgumentHelp("Read DIR as /sys (a copy of it, or a folder holding sys/ and proc/) instead of "
+                + "this machine; this process's own affinity is then ignored.", valueName: "DIR"))
     var sysfsRoot: String?
 
     @Option(help: ArgumentHelp("Show plans for 1 to N concurrent jobs (default: the number of L3 domains, at least 2).",
                                valueName: "N"))
     var jobs: Int?
 
-    @Flag(help: "Print JSON: usable_cpus, l3_domains, numa_nodes, smt_groups, plans.")
+    @Option(help: ArgumentHelp("Also check the daemon configuration's temp_output_dir and job_state_dir for "
+        + "network file systems.", valueName: "FILE"))
+    var config: String?
+
+    @Flag(help: ArgumentHelp("Print JSON: usable_cpus, l3_domains, numa_nodes, smt_groups, cpu_budget, cgroup_limits, "
+        + "plans, plan_threads, temperatures, governors, warnings, notes."))
     var json = false
 
     func validate() throws {
@@ -32,8 +38,25 @@ struct TopologyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let topology = sysfsRoot.map { Topology.read(sysfsRoot: $0, affinity: .allOnline) } ?? Topology.read()
-        let report = TopologyReport(topology: topology, upToJobs: jobs ?? TopologyReport.defaultMaxJobs(for: topology))
+        let topology: Topology
+        do {
+            topology = try sysfsRoot.map { try Topology.read(sysfsRoot: $0, affinity: .allOnline) } ?? Topology.read()
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+        var folders: [(key: String, path: String)] = []
+        if let config {
+            let loaded: DaemonConfig
+            do { loaded = try DaemonConfig.load(path: config).config } catch {
+                Terminal.error("\(error)")
+                throw ExitCode(1)
+            }
+            folders = [("temp_output_dir", loaded.tempOutputDir), ("job_state_dir", loaded.jobStateDir)]
+        }
+        let health = MachineHealth.read(sysfsRoot: sysfsRoot ?? "/", cpus: topology.usable, folders: folders)
+        let report = TopologyReport(topology: topology, upToJobs: jobs ?? TopologyReport.defaultMaxJobs(for: topology),
+                                    health: health)
         print(json ? try report.json() : report.text)
     }
 }

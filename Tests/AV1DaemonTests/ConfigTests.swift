@@ -31,6 +31,17 @@ struct ConfigTests {
         #expect(config.unknownKeys.isEmpty)
     }
 
+    @Test("thermal_limit_c: 85 by default, 0 turns it off, nonsense is one line")
+    func thermalLimit() throws {
+        #expect(DaemonConfig().thermalLimitC == 85)
+        #expect(try DaemonConfig.parse("thermal_limit_c = 0").thermalLimitC == 0)
+        #expect(try DaemonConfig.parse("thermal_limit_c = 78.5").thermalLimitC == 78.5)
+        #expect(throws: ConfigError.self) { try DaemonConfig.parse("thermal_limit_c = 300") }
+        do { _ = try DaemonConfig.parse("\nthermal_limit_c = 10", path: "/etc/av1d/config.toml") } catch {
+            #expect(error.description == "/etc/av1d/config.toml:2: thermal_limit_c: must be 0 (off) or between 40 and 125")
+        }
+    }
+
     @Test("an empty file means every default")
     func defaults() throws {
         let config = try DaemonConfig.parse("")

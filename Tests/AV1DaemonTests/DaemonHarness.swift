@@ -42,15 +42,17 @@ final class DaemonHarness {
         return path
     }
 
-    func start(environment: [String: String] = [:], fileSizeLimit: Int? = nil) throws {
+    /// - Parameter arguments: more options for `av1d run` (`--sysfs-root DIR`).
+    func start(environment: [String: String] = [:], fileSizeLimit: Int? = nil, arguments: [String] = []) throws {
         let process = Process()
         if let fileSizeLimit {
             // RLIMIT_FSIZE for the daemon and its workers: the disk-full case without a real full disk.
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", "ulimit -f \(fileSizeLimit / 512); exec \"$0\" \"$@\"", Self.binary, "--config", configPath]
+                + arguments
         } else {
             process.executableURL = URL(fileURLWithPath: Self.binary)
-            process.arguments = ["--config", configPath]
+            process.arguments = ["--config", configPath] + arguments
         }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)

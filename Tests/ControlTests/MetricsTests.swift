@@ -1,7 +1,9 @@
 @testable import AV1Daemon
 import Foundation
 import Testing
+import WorkerProtocol
 import LinuxSupport
+import Placement
 
 @Suite("Metrics endpoint")
 struct MetricsTests {
@@ -32,6 +34,19 @@ struct MetricsTests {
         #expect(families["av1d_worker_rss_bytes"]?.samples[#"av1d_worker_rss_bytes{slot="0"}"#] == Double(512 << 20))
         #expect(families["av1d_job_cpus"]?.samples[#"av1d_job_cpus{slot="0"}"#] == 2)
         #expect(!response.body.contains("/media"), "no file path in any label")
+    }
+
+    @Test("a thermal pause and the CPU sensors are metrics with fixed labels")
+    func thermal() throws {
+        var snapshot = FakeDaemon().snapshot()
+        snapshot.admissionPause = AdmissionPause(reason: "thermal", message: "CPU at 91.3°C")
+        snapshot.temperatures = [TemperatureReading(sensor: "k10temp", label: "Tctl", celsius: 91.25)]
+        let families = try PrometheusParser.parse(MetricsPage.render(snapshot))
+        #expect(families["av1d_admission_paused"]?.samples == [
+            #"av1d_admission_paused{reason="user"}"#: 0, #"av1d_admission_paused{reason="thermal"}"#: 1,
+        ])
+        #expect(families["av1d_cpu_temperature_celsius"]?.samples[#"av1d_cpu_temperature_celsius{sensor="k10temp",label="Tctl"}"#]
+            == 91.25)
     }
 
     @Test("other paths are 404")

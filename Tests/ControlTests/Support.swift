@@ -1,5 +1,6 @@
 @testable import AV1Daemon
 import Foundation
+import Placement
 import Synchronization
 import Testing
 import WorkerProtocol
@@ -17,6 +18,12 @@ final class FakeDaemon: DaemonControl {
     }
 
     private let state = Mutex(State())
+    /// A CPU over its thermal limit: admission paused, a sensor reading and a governor warning.
+    let hot: Bool
+
+    init(hot: Bool = false) {
+        self.hot = hot
+    }
 
     var paused: Bool { state.withLock { $0.paused } }
     var requests: [ControlRequest] { state.withLock { $0.requests } }
@@ -33,7 +40,7 @@ final class FakeDaemon: DaemonControl {
             id: Self.jobID, sourcePath: Self.runningPath, stage: "encoding", progress: 42.5, fps: 33.3, eta: 125,
             cpus: "0-1", cpuCount: 2, rssBytes: 512 << 20, framesEncoded: 4250, framesTotal: 10000,
             encodedBytes: 90 << 20, startedAt: Date().addingTimeInterval(-60))
-        return DaemonSnapshot(
+        var snapshot = DaemonSnapshot(
             running: [running], queued: 2,
             queue: [DaemonSnapshot.QueuedFile(path: "/media/movies/Sintel.mkv", bytes: 8 << 30, expectedSavingBytes: 4 << 30),
                     DaemonSnapshot.QueuedFile(path: "/media/movies/Tears of Steel.mkv", bytes: 6 << 30, expectedSavingBytes: 3 << 30)],
@@ -41,6 +48,13 @@ final class FakeDaemon: DaemonControl {
                                                 reason: "the source does not decode", originalBytes: 3 << 30, newBytes: nil,
                                                 finishedAt: Date().addingTimeInterval(-300))],
             totals: totals, paused: paused, framesEncodedTotal: 123_456, bytesEncodedTotal: 9 << 30)
+        if hot {
+            snapshot.temperatures = [TemperatureReading(sensor: "k10temp", label: "Tctl", celsius: 91.25)]
+            snapshot.admissionPause = AdmissionPause(reason: "thermal", message: "CPU at 91.3°C (k10temp Tctl), above "
+                + "thermal_limit_c 85: no new job starts until below 80°C")
+            snapshot.warnings = ["CPUs 0-1 use the powersave governor (driver acpi-cpufreq): encoding runs 10-20% slower"]
+        }
+        return snapshot
     }
 
     func perform(_ request: ControlRequest) -> ControlResponse {
@@ -81,12 +95,13 @@ final class TemporaryFolder {
 /// A control server on a fake daemon, stopped at the end.
 final class ServedDaemon {
     let folder: TemporaryFolder
-    let daemon = FakeDaemon()
+    let daemon: FakeDaemon
     let server: ControlServer
     let log = LogLines()
     var socketPath: String { server.path }
 
-    init() throws {
+    init(daemon: FakeDaemon = FakeDaemon()) throws {
+        self.daemon = daemon
         folder = try TemporaryFolder()
         server = ControlServer(path: folder.path + "/av1d.sock", control: daemon, log: DaemonLog(sink: log.append))
         try server.start()

@@ -45,6 +45,21 @@ struct TopTerminalTests {
         #expect(try String(contentsOfFile: served.folder.path + "/after", encoding: .utf8) == before, "termios as it was")
     }
 
+    @Test("the header shows the CPU temperature, a thermal pause and the machine's warnings")
+    func thermalHeader() throws {
+        let served = try ServedDaemon(daemon: FakeDaemon(hot: true))
+        let tmux = try Tmux()
+        try tmux.type("\(Binaries.av1d) top --socket \(served.socketPath)")
+        #expect(tmux.waitForScreen { $0.contains("Big Buck Bunny") }, "\(tmux.screen())")
+        let lines = tmux.screen().split(separator: "\n")
+        #expect(lines.first?.contains("1 running, 2 queued, CPU 91.3°C") == true, "\(tmux.screen())")
+        #expect(lines.contains { $0.hasPrefix("no new jobs: CPU at 91.3°C (k10temp Tctl), above thermal_limit_c 85") })
+        #expect(lines.contains { $0.hasPrefix("warning: CPUs 0-1 use the powersave governor") })
+        #expect(lines.allSatisfy { $0.count <= 80 })
+        try tmux.keys("q")
+        #expect(tmux.waitForScreen { _ in (try? tmux.format("#{alternate_on}")) == "0" })
+    }
+
     @Test("a small terminal keeps the running job and the keys, and drops the rest")
     func smallTerminal() throws {
         let served = try ServedDaemon()

@@ -10,24 +10,33 @@ struct MemoryEstimateTests {
         (480, 1), (720, 1), (1080, 2), (1440, 3), (2160, 4), (4320, 8),
     ])
     func guide(height: Int, gibibytes: Int) {
-        let estimate = MemoryEstimate.guide(for: JobClass(height: height, bitDepth: 10, preset: 4))
+        let estimate = MemoryEstimate.guide(for: JobClass(width: height * 16 / 9, height: height, bitDepth: 10, preset: 4))
         #expect(estimate == MemoryEstimate(bytes: gibibytes * gib, basis: .guide))
     }
 
     @Test("a class is its height step, bit depth and preset")
     func jobClass() {
-        #expect(JobClass(height: 2160, bitDepth: 10, preset: 3).description == "2160p-10bit-preset3")
-        #expect(JobClass(height: 1608, bitDepth: 8, preset: 4) == JobClass(height: 1440, bitDepth: 8, preset: 4))
-        #expect(JobClass(height: 1080, bitDepth: 8, preset: 4) != JobClass(height: 1080, bitDepth: 10, preset: 4))
-        #expect(JobClass(height: 480, bitDepth: 8, preset: 5).description == "sd-8bit-preset5")
+        #expect(JobClass(width: 2160 * 16 / 9, height: 2160, bitDepth: 10, preset: 3).description == "2160p-10bit-preset3")
+        #expect(JobClass(width: 2560, height: 1600, bitDepth: 8, preset: 4) == JobClass(width: 2560, height: 1440, bitDepth: 8, preset: 4))
+        #expect(JobClass(width: 1080 * 16 / 9, height: 1080, bitDepth: 8, preset: 4) != JobClass(width: 1080 * 16 / 9, height: 1080, bitDepth: 10, preset: 4))
+        #expect(JobClass(width: 480 * 16 / 9, height: 480, bitDepth: 8, preset: 5).description == "sd-8bit-preset5")
+    }
+
+    @Test("classes go by pixel count, not height: scope and 4:3 pictures join the step of their area", arguments: [
+        (3840, 1600, "2160p"), (3840, 2160, "2160p"), (4096, 1716, "2160p"), (2560, 1440, "1440p"), (2560, 1072, "1080p"),
+        (1920, 800, "1080p"), (1440, 1080, "1080p"), (1920, 1080, "1080p"), (1280, 536, "720p"), (960, 720, "720p"),
+        (1280, 720, "720p"), (854, 480, "sd"), (720, 576, "sd"), (7680, 3200, "4320p"), (0, 0, "sd"),
+    ] as [(Int, Int, String)])
+    func pixelCount(width: Int, height: Int, step: String) {
+        #expect(JobClass(width: width, height: height, bitDepth: 10, preset: 4).description == "\(step)-10bit-preset4")
     }
 
     @Test("learned peaks replace the guide, survive a restart and stay per class")
     func history() throws {
         let state = try TemporaryTree([:])
         defer { state.remove() }
-        let uhd = JobClass(height: 2160, bitDepth: 10, preset: 3)
-        let hd = JobClass(height: 720, bitDepth: 10, preset: 5)
+        let uhd = JobClass(width: 2160 * 16 / 9, height: 2160, bitDepth: 10, preset: 3)
+        let hd = JobClass(width: 720 * 16 / 9, height: 720, bitDepth: 10, preset: 5)
         var history = MemoryHistory(stateDirectory: state.root + "/state")
         #expect(history.estimate(for: uhd).basis == .guide)
 
@@ -48,7 +57,7 @@ struct MemoryEstimateTests {
         let state = try TemporaryTree(["memory-history.json": "{not json"])
         defer { state.remove() }
         var history = MemoryHistory(stateDirectory: state.root)
-        let fullHD = JobClass(height: 1080, bitDepth: 10, preset: 4)
+        let fullHD = JobClass(width: 1080 * 16 / 9, height: 1080, bitDepth: 10, preset: 4)
         #expect(history.estimate(for: fullHD).basis == .guide)
         try history.record(peakRSS: gib, for: fullHD)
         #expect(MemoryHistory(stateDirectory: state.root).estimate(for: fullHD).basis == .learned(jobs: 1))
@@ -65,6 +74,8 @@ struct AdmissionTests {
         // No cgroup limit: MemAvailable (96 GiB), 2 GiB reserve.
         ("epyc-32c-4ccd", nil, nil, 96 * gib, .available, 2 * gib),
         ("epyc-32c-4ccd", nil, 4 * gib, 96 * gib, .available, 4 * gib),
+        // cgroup v1 memory.limit_in_bytes 12 GiB, found at the container's root.
+        ("hybrid-v1", nil, nil, 12 * gib, .cgroup, 12 * gib / 10),
         // The service says "max"; its slice's 32 GiB binds.
         ("dual-socket", nil, nil, 32 * gib, .cgroup, 2 * gib),
     ] as [(String, Int?, Int?, Int, MemoryBudget.Source, Int)])
@@ -72,6 +83,19 @@ struct AdmissionTests {
         let budget = MemoryBudget.read(sysfsRoot: Fixture.root(fixture), configuredLimit: configured, reserveBytes: reserve)
         #expect(budget == MemoryBudget(limitBytes: limit, source: source, reserveBytes: reserved))
         #expect(budget?.bytes == limit - reserved)
+    }
+
+    @Test("MemAvailable is read afresh, and what running jobs hold of it is added back")
+    func memAvailableAgain() throws {
+        let tree = try TemporaryTree(["proc/meminfo": "MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\n"])
+        defer { tree.remove() }
+        #expect(MemoryBudget.read(sysfsRoot: tree.root)?.limitBytes == 8 * gib)
+        try "MemTotal: 16777216 kB\nMemAvailable: 4194304 kB\n"
+            .write(toFile: tree.root + "/proc/meminfo", atomically: false, encoding: .utf8)
+        #expect(MemoryBudget.read(sysfsRoot: tree.root)?.limitBytes == 4 * gib, "another program took 4 GiB")
+        #expect(MemoryBudget.read(sysfsRoot: tree.root, heldByRunningJobs: 3 * gib)?.limitBytes == 7 * gib)
+        #expect(MemoryBudget.read(sysfsRoot: Fixture.root("cgroup-limited"), heldByRunningJobs: 3 * gib)?.limitBytes
+            == 16 * gib, "a fixed limit already counts the jobs")
     }
 
     @Test("no limit and no meminfo: no budget")

@@ -26,7 +26,7 @@ struct PlannerTests {
             let touched = domains.filter { !$0.isDisjoint(with: set) }
             if jobs >= domains.count {
                 #expect(touched.count == 1, "\(set.sorted()) spans L3 domains")
-            } else if topology.cpuBudget == nil {
+            } else {
                 #expect(touched.allSatisfy { $0.isSubset(of: set) }, "\(set.sorted()) holds part of a domain")
             }
         }
@@ -45,9 +45,13 @@ struct PlannerTests {
         ("dual-socket", 2, ["0-15,32-47", "16-31,48-63"]),
         ("dual-socket", 6, ["0-3,32-35", "4-7,36-39", "8-15,40-47", "16-19,48-51", "20-23,52-55", "24-31,56-63"]),
         ("offline-cpus", 4, ["0-7,32-39", "8-15,40-47", "16-23,48-55", "24-27,56-59"]),
-        // cpuset 8-15,40-47 under a budget of 4 CPUs: two cores, so two jobs at most.
-        ("cgroup-limited", 1, ["8-9,40-41"]),
-        ("cgroup-limited", 4, ["8,40", "9,41"]),
+        // cpuset 8-15,40-47 under a quota of 4 CPUs: the quota limits time, not CPUs.
+        ("cgroup-limited", 1, ["8-15,40-47"]),
+        ("cgroup-limited", 4, ["8-9,40-41", "10-11,42-43", "12-13,44-45", "14-15,46-47"]),
+        // Two CCDs of a container under a 16-CPU quota: whole CCDs, as on any machine.
+        ("container-quota", 1, ["8-23,40-55"]),
+        ("container-quota", 2, ["8-15,40-47", "16-23,48-55"]),
+        ("container-quota", 4, ["8-11,40-43", "12-15,44-47", "16-19,48-51", "20-23,52-55"]),
         ("no-l3", 2, ["0-3,8-11", "4-7,12-15"]),
         ("no-l3", 3, ["0-1,8-9", "2-3,10-11", "4-7,12-15"]),
     ] as [(String, Int, [String])])
@@ -62,7 +66,38 @@ struct PlannerTests {
         let plan = PlacementPlanner(topology: Fixture.topology("offline-cpus")).plan(jobs: 7)
         #expect(plan.allSatisfy { Set($0.cpus).isDisjoint(with: offline) })
         let limited = PlacementPlanner(topology: Fixture.topology("cgroup-limited"))
-        #expect(limited.allowed == .list("8-9,40-41"))
+        #expect(limited.allowed == .list("8-15,40-47"))
+    }
+
+    @Test("under a CPU quota each job's thread budget is its share by set size; without one, its set size",
+          arguments: [
+        ("container-quota", 1, [16]), ("container-quota", 2, [8, 8]), ("container-quota", 4, [4, 4, 4, 4]),
+        ("container-quota", 3, [4, 4, 8]), ("container-quota", 16, Array(repeating: 1, count: 16)),
+        ("cgroup-limited", 1, [4]), ("cgroup-limited", 2, [2, 2]), ("cgroup-limited", 8, Array(repeating: 1, count: 8)),
+        ("hybrid-v1", 1, [8]), ("hybrid-v1", 2, [4, 4]),
+        ("epyc-32c-4ccd", 2, [32, 32]), ("no-l3", 3, [4, 4, 8]),
+    ] as [(String, Int, [Int])])
+    func threadBudgets(fixture: String, jobs: Int, threads: [Int]) {
+        let planner = PlacementPlanner(topology: Fixture.topology(fixture))
+        #expect(planner.plan(jobs: jobs).map(planner.threads(for:)) == threads)
+    }
+
+    @Test("a plan within the free CPUs follows the same rules: the tail of the queue gets what no job holds",
+          arguments: [
+        // One CCD busy: one more job gets the other three, two more split them by whole CCDs.
+        ("epyc-32c-4ccd", "8-31,40-63", 1, ["8-31,40-63"]),
+        ("epyc-32c-4ccd", "8-31,40-63", 2, ["8-15,40-47", "16-31,48-63"]),
+        // Half a CCD busy: the free half stays one set, whole CCDs the others.
+        ("epyc-32c-4ccd", "4-31,36-63", 2, ["4-15,36-47", "16-31,48-63"]),
+        ("container-quota", "16-23,48-55", 1, ["16-23,48-55"]),
+        // A sibling of a busy core is not free.
+        ("epyc-32c-4ccd", "0-3,32-34", 1, ["0-2,32-34"]),
+        ("epyc-32c-4ccd", "", 1, []),
+    ] as [(String, String, Int, [String])])
+    func planWithinFree(fixture: String, free: String, jobs: Int, expected: [String]) {
+        let planner = PlacementPlanner(topology: Fixture.topology(fixture))
+        let freeCPUs = free.isEmpty ? CPUSet([]) : CPUSet.list(free)
+        #expect(planner.plan(jobs: jobs, within: freeCPUs).map(\.description) == expected)
     }
 
     @Test("no jobs, no plan")
@@ -78,14 +113,14 @@ struct JobDemandTests {
         (1080, 4, 16, 12), (1080, 2, 16, 12), (720, 5, 10, 8), (480, 5, 6, 4),
     ])
     func guide(height: Int, preset: Int, cpus: Int, minimum: Int) {
-        let demand = JobDemand(height: height, preset: preset)
+        let demand = JobDemand(width: height * 16 / 9, height: height, preset: preset)
         #expect(demand.wantedCPUs == cpus)
         #expect(demand.minimumCPUs == minimum)
     }
 
     @Test("faster presets want fewer CPUs, never none", arguments: [2160, 1080, 720, 360])
     func fasterPresets(height: Int) {
-        let demands = (-1...13).map { JobDemand(height: height, preset: $0) }
+        let demands = (-1...13).map { JobDemand(width: height * 16 / 9, height: height, preset: $0) }
         #expect(zip(demands, demands.dropFirst()).allSatisfy {
             $1.wantedCPUs <= $0.wantedCPUs && $1.minimumCPUs <= $0.minimumCPUs
         })
@@ -96,9 +131,9 @@ struct JobDemandTests {
 
 @Suite("Placing jobs on a pool of free CPUs")
 struct CPUPoolTests {
-    let uhd = JobDemand(height: 2160, preset: 3)
-    let fullHD = JobDemand(height: 1080, preset: 4)
-    let hd = JobDemand(height: 720, preset: 5)
+    let uhd = JobDemand(width: 2160 * 16 / 9, height: 2160, preset: 3)
+    let fullHD = JobDemand(width: 1080 * 16 / 9, height: 1080, preset: 4)
+    let hd = JobDemand(width: 720 * 16 / 9, height: 720, preset: 5)
 
     @Test("a 2160p job takes two whole L3 domains; a third waits until one ends")
     func uhdOnFourCCDs() {
@@ -116,7 +151,7 @@ struct CPUPoolTests {
         var pool = CPUPool(topology: Fixture.topology("epyc-32c-4ccd"))
         #expect(pool.take(hd) == .list("0-4,32-36"))
         #expect(pool.take(fullHD) == .list("8-15,40-47"))
-        #expect(pool.take(JobDemand(height: 720, preset: 10)) == .list("5-6,37-38"), "fits in the rest of the first domain")
+        #expect(pool.take(JobDemand(width: 720 * 16 / 9, height: 720, preset: 10)) == .list("5-6,37-38"), "fits in the rest of the first domain")
         #expect(pool.take(hd) == .list("16-20,48-52"))
     }
 
@@ -157,12 +192,25 @@ struct CPUPoolTests {
         #expect(pool.take(hd) == nil)
     }
 
-    @Test("the cgroup budget caps what the pool hands out")
+    @Test("a CPU quota does not shrink the pool; it sizes the thread budgets")
     func budget() {
-        var pool = CPUPool(topology: Fixture.topology("cgroup-limited"))
-        #expect(pool.free == .list("8-9,40-41"))
-        #expect(pool.take(hd) == .list("8-9,40-41"))
-        #expect(pool.take(JobDemand(height: 480, preset: 12)) == nil)
+        var pool = CPUPool(topology: Fixture.topology("container-quota"))
+        #expect(pool.free == .list("8-23,40-55"))
+        let first = pool.take(fullHD)
+        #expect(first == .list("8-15,40-47"))
+        #expect(first.map(pool.threads(for:)) == 8)
+        #expect(pool.take(fullHD) == .list("16-23,48-55"))
+        #expect(pool.take(hd) == nil)
+    }
+
+    @Test("fixed concurrency at the tail: each starting job shares the free CPUs with those about to start")
+    func takeShare() {
+        var pool = CPUPool(topology: Fixture.topology("epyc-32c-4ccd"))
+        #expect(pool.takeShare(ofJobs: 2) == .list("0-15,32-47"), "two runnable: half each")
+        #expect(pool.takeShare(ofJobs: 1) == .list("16-31,48-63"), "the second takes the rest")
+        #expect(pool.takeShare(ofJobs: 1) == nil)
+        pool.give(back: .list("0-15,32-47"))
+        #expect(pool.takeShare(ofJobs: 1) == .list("0-15,32-47"), "new work takes what is free")
     }
 
     @Test("offline CPUs are never handed out; every job holds whole SMT groups")
@@ -182,7 +230,7 @@ struct CPUPoolTests {
     func foreignCPUs() {
         var pool = CPUPool(topology: Fixture.topology("cgroup-limited"))
         pool.give(back: .list("0-63"))
-        #expect(pool.free == .list("8-9,40-41"))
+        #expect(pool.free == .list("8-15,40-47"))
     }
 
     @Test("auto concurrency counts the queued jobs that fit now, in queue order")

@@ -4,7 +4,8 @@ import Placement
 
 /// The fake sysfs trees in fixtures/sysfs, made by scripts/make-sysfs-fixtures.py.
 enum Fixture {
-    static let names = ["epyc-32c-4ccd", "epyc-8ccd-4c", "dual-socket", "offline-cpus", "cgroup-limited", "no-l3"]
+    static let names = ["epyc-32c-4ccd", "epyc-8ccd-4c", "epyc-hot", "epyc-amd-pstate", "dual-socket", "offline-cpus", "cgroup-limited", "container-quota",
+                        "hybrid-v1", "no-l3"]
 
     static func root(_ name: String) -> String {
         URL(fileURLWithPath: #filePath)
@@ -12,8 +13,11 @@ enum Fixture {
             .appendingPathComponent("fixtures/sysfs/\(name)").path
     }
 
+    /// Every fixture has usable CPUs: failing to read one is a broken fixture, not a test result.
     static func topology(_ name: String) -> Topology {
-        Topology.read(sysfsRoot: root(name), affinity: .allOnline)
+        do { return try Topology.read(sysfsRoot: root(name), affinity: .allOnline) } catch {
+            fatalError("fixture \(name): \(error)")
+        }
     }
 }
 

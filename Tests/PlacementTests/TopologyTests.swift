@@ -1,3 +1,4 @@
+import Foundation
 import LinuxSupport
 import Placement
 import Testing
@@ -29,6 +30,12 @@ struct TopologyTests {
                  source: .l3Cache, numaNodes: ["0-27,32-59"], cpuBudget: nil),
         Expected(fixture: "cgroup-limited", usable: "8-15,40-47",
                  domains: ["8-15,40-47"], source: .l3Cache, numaNodes: ["8-15,40-47"], cpuBudget: 4),
+        // A container on two of four CCDs with 16 CPUs of run time: the quota limits time, not CPUs.
+        Expected(fixture: "container-quota", usable: "8-23,40-55", domains: ["8-15,40-47", "16-23,48-55"],
+                 source: .l3Cache, numaNodes: ["8-23,40-55"], cpuBudget: 16),
+        // cgroup v1 cpuset and cpu.cfs_* beside an empty v2 hierarchy; /proc/self/cgroup names host paths.
+        Expected(fixture: "hybrid-v1", usable: "0-7,32-39", domains: ["0-7,32-39"],
+                 source: .l3Cache, numaNodes: ["0-7,32-39"], cpuBudget: 8),
         Expected(fixture: "no-l3", usable: "0-15",
                  domains: ["0-3,8-11", "4-7,12-15"], source: .numaNodes, numaNodes: ["0-3,8-11", "4-7,12-15"],
                  cpuBudget: nil),
@@ -57,21 +64,21 @@ struct TopologyTests {
     }
 
     @Test("an explicit affinity mask narrows the usable CPUs")
-    func affinity() {
-        let topology = Topology.read(sysfsRoot: Fixture.root("epyc-32c-4ccd"), affinity: .only(.list("0-3,32-33,40")))
+    func affinity() throws {
+        let topology = try Topology.read(sysfsRoot: Fixture.root("epyc-32c-4ccd"), affinity: .only(.list("0-3,32-33,40")))
         #expect(topology.usable == .list("0-3,32-33,40"))
         #expect(topology.domains.map(\.cpus) == [.list("0-3,32-33"), .list("40")])
         #expect(topology.smtGroups == [.list("0,32"), .list("1,33"), .list("2"), .list("3"), .list("40")])
     }
 
     @Test("a copied tree is not narrowed by this process's own affinity")
-    func automaticAffinityOnCopiedTree() {
-        #expect(Topology.read(sysfsRoot: Fixture.root("epyc-32c-4ccd")).usable.count == 64)
+    func automaticAffinityOnCopiedTree() throws {
+        #expect(try Topology.read(sysfsRoot: Fixture.root("epyc-32c-4ccd")).usable.count == 64)
     }
 
     @Test("the live machine reads without surprises")
-    func liveMachine() {
-        let topology = Topology.read()
+    func liveMachine() throws {
+        let topology = try Topology.read()
         #expect(!topology.usable.isEmpty)
         #expect(Set(topology.usable.cpus).isSubset(of: CPUAffinity.current().cpus))
         #expect(CPUSet(topology.domains.flatMap(\.cpus.cpus)) == topology.usable)
@@ -87,7 +94,7 @@ struct TopologyFallbackTests {
         let tree = try TemporaryTree(["\(cpu)/online": "banana", "\(cpu)/cpu0/online": "1", "\(cpu)/cpu1/online": "1",
                                  "\(cpu)/cpufreq/x": ""])
         defer { tree.remove() }
-        let topology = Topology.read(sysfsRoot: tree.root)
+        let topology = try Topology.read(sysfsRoot: tree.root)
         #expect(topology.usable == .list("0-1"))
         #expect(topology.domains.map(\.cpus) == [.list("0-1")])
         #expect(topology.domainSource == .usableCPUs)
@@ -107,7 +114,7 @@ struct TopologyFallbackTests {
             "sys/fs/cgroup/cpuset.cpus.effective": "-",
         ])
         defer { tree.remove() }
-        let topology = Topology.read(sysfsRoot: tree.root)
+        let topology = try Topology.read(sysfsRoot: tree.root)
         #expect(topology.usable == .list("0-3"))
         #expect(topology.domainSource == .usableCPUs)
         #expect(topology.domains.map(\.cpus) == [.list("0-3")])
@@ -128,7 +135,7 @@ struct TopologyFallbackTests {
             "\(cpu)/cpu2/cache/index3/shared_cpu_list": "2-3",
         ])
         defer { tree.remove() }
-        let topology = Topology.read(sysfsRoot: tree.root)
+        let topology = try Topology.read(sysfsRoot: tree.root)
         #expect(topology.domainSource == .l3Cache)
         #expect(topology.domains.map(\.cpus) == [.list("0-1"), .list("2-3")])
     }
@@ -141,7 +148,7 @@ struct TopologyFallbackTests {
             "\(cpu)/cpu3/cache/index3/shared_cpu_list": "1-3",
         ])
         defer { tree.remove() }
-        #expect(Topology.read(sysfsRoot: tree.root).domains.map(\.cpus) == [.list("0-2"), .list("3")])
+        #expect(try Topology.read(sysfsRoot: tree.root).domains.map(\.cpus) == [.list("0-2"), .list("3")])
     }
 
     @Test("cpu.max gives whole CPUs, at least one; the tightest ancestor wins", arguments: [
@@ -155,17 +162,103 @@ struct TopologyFallbackTests {
             "sys/fs/cgroup/jobs/av1d/cpu.max": contents,
         ])
         defer { tree.remove() }
-        #expect(Topology.read(sysfsRoot: tree.root).cpuBudget == budget)
+        #expect(try Topology.read(sysfsRoot: tree.root).cpuBudget == budget)
         try "300000 100000".write(toFile: tree.root + "/sys/fs/cgroup/jobs/cpu.max", atomically: false, encoding: .utf8)
-        #expect(Topology.read(sysfsRoot: tree.root).cpuBudget == min(budget ?? 3, 3))
+        #expect(try Topology.read(sysfsRoot: tree.root).cpuBudget == min(budget ?? 3, 3))
     }
 
-    @Test("an empty tree gives an empty topology")
+    @Test("a tree without usable CPUs is an error naming the folder")
     func emptyTree() throws {
         let tree = try TemporaryTree([:])
         defer { tree.remove() }
-        let topology = Topology.read(sysfsRoot: tree.root)
-        #expect(topology.usable.isEmpty && topology.domains.isEmpty)
-        #expect(PlacementPlanner(topology: topology).plan(jobs: 3).isEmpty)
+        #expect(throws: NoUsableCPUs(root: tree.root)) { try Topology.read(sysfsRoot: tree.root) }
+        #expect(NoUsableCPUs(root: tree.root).description == "no usable CPUs found under \(tree.root)")
+    }
+
+    @Test("a cpuset that excludes every online CPU is an error too")
+    func cpusetOutsideOnline() throws {
+        let tree = try TemporaryTree(["\(cpu)/online": "0-3", "sys/fs/cgroup/cpuset.cpus.effective": "8-9"])
+        defer { tree.remove() }
+        #expect(throws: NoUsableCPUs.self) { try Topology.read(sysfsRoot: tree.root) }
+    }
+
+    @Test("a hybrid machine's cgroup v2 limits are read under sys/fs/cgroup/unified")
+    func hybridUnified() throws {
+        let tree = try TemporaryTree([
+            "\(cpu)/online": "0-7",
+            "proc/self/cgroup": "3:cpuset:/\n0::/av1d.service\n",
+            "sys/fs/cgroup/unified/av1d.service/cpu.max": "200000 100000",
+            "sys/fs/cgroup/unified/av1d.service/cpuset.cpus.effective": "2-5",
+            "sys/fs/cgroup/unified/memory.max": "\(3 << 30)",
+            // Not the v2 hierarchy on a hybrid machine: ignored.
+            "sys/fs/cgroup/cpu.max": "100000 100000",
+        ])
+        defer { tree.remove() }
+        let topology = try Topology.read(sysfsRoot: tree.root)
+        #expect(topology.usable == .list("2-5"))
+        #expect(topology.cpuBudget == 2)
+        #expect(topology.limits == ["cpuset 2-5 (cgroup v2 cpuset.cpus.effective)", "CPU quota 2 CPUs (cgroup v2 cpu.max)"])
+        #expect(MemoryBudget.read(sysfsRoot: tree.root)?.limitBytes == 3 << 30)
+    }
+
+    @Test("cgroup v1: cpuset.effective_cpus, cpu.cfs_quota_us/cfs_period_us (-1 is none), the tightest wins",
+          arguments: [("-1", nil), ("250000", 2), ("50000", 1)] as [(String, Int?)])
+    func cgroupV1(quota: String, budget: Int?) throws {
+        let tree = try TemporaryTree([
+            "\(cpu)/online": "0-7",
+            "proc/self/cgroup": "2:cpu,cpuacct:/batch/av1d\n1:cpuset:/batch\n",
+            "sys/fs/cgroup/cpu,cpuacct/batch/av1d/cpu.cfs_quota_us": quota,
+            "sys/fs/cgroup/cpu,cpuacct/batch/av1d/cpu.cfs_period_us": "100000",
+            "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us": "-1",
+            "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000",
+            "sys/fs/cgroup/cpuset/batch/cpuset.effective_cpus": "0-3",
+            "sys/fs/cgroup/cpuset/cpuset.effective_cpus": "0-7",
+        ])
+        defer { tree.remove() }
+        let topology = try Topology.read(sysfsRoot: tree.root)
+        #expect(topology.usable == .list("0-3"))
+        #expect(topology.cpuBudget == budget)
+        #expect(topology.limits.contains("cpuset 0-3 (cgroup v1 cpuset.effective_cpus)"))
+        #expect(topology.limits.contains { $0.hasSuffix("(cgroup v1 cpu.cfs_quota_us)") } == (budget != nil))
+    }
+}
+
+@Suite("--sysfs-root: a folder read as /sys, or its parent")
+struct SysfsRootTests {
+    @Test("a fixture's sys/ folder read as /sys gives what the fixture gives", arguments: Fixture.names)
+    func sysFolder(fixture: String) throws {
+        let asSys = try Topology.read(sysfsRoot: Fixture.root(fixture) + "/sys", affinity: .allOnline)
+        let asParent = Fixture.topology(fixture)
+        #expect(asSys.usable == asParent.usable)
+        #expect(asSys.domains == asParent.domains)
+        #expect(asSys.cpuBudget == asParent.cpuBudget)
+    }
+
+    @Test("this machine's /sys read as a /sys folder is this machine")
+    func liveSys() throws {
+        let viaSys = try Topology.read(sysfsRoot: "/sys", affinity: .allOnline)
+        let viaRoot = try Topology.read(sysfsRoot: "/", affinity: .allOnline)
+        #expect(viaSys == viaRoot)
+        #expect(!viaSys.usable.isEmpty)
+    }
+
+    @Test("a copy of this machine's /sys/devices/system reads as its online CPUs")
+    func copiedSys() throws {
+        let copy = try TemporaryTree([:])
+        defer { copy.remove() }
+        try FileManager.default.createDirectory(atPath: copy.root + "/devices/system", withIntermediateDirectories: true)
+        for folder in ["cpu", "node"] {
+            // Some sysfs files refuse reads (EIO, EACCES): cp copies the rest and complains.
+            let cp = Process()
+            cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+            cp.arguments = ["-r", "/sys/devices/system/\(folder)", copy.root + "/devices/system/"]
+            cp.standardError = FileHandle.nullDevice
+            try cp.run()
+            cp.waitUntilExit()
+        }
+        let online = try #require(CPUSet(list: try String(contentsOfFile: "/sys/devices/system/cpu/online", encoding: .utf8)))
+        let topology = try Topology.read(sysfsRoot: copy.root)
+        #expect(topology.usable == online)
+        #expect(CPUSet(topology.domains.flatMap(\.cpus.cpus)) == online)
     }
 }

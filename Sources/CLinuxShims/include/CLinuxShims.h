@@ -15,4 +15,8 @@ int av1d_get_thread_affinity(pid_t tid, int *out, int capacity);
 /// instant, so a worker forked meanwhile cannot inherit it. Glibc's Swift module hides accept4.
 int av1d_accept_cloexec(int fd);
 
+/// statfs(path)->f_type: the file system's magic number (linux/magic.h), or -1 with errno set.
+/// Glibc's Swift module does not export sys/vfs.h.
+long av1d_filesystem_magic(const char *path);
+
 #endif

@@ -23,9 +23,9 @@ struct SystemSampler {
         let total: UInt64
     }
 
-    init() {
+    init() throws {
         // All online CPUs, not just ours: the view is of the machine.
-        topology = Topology.read(affinity: .allOnline)
+        topology = try Topology.read(affinity: .allOnline)
     }
 
     mutating func sample() -> SystemSample {

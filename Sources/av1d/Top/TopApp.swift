@@ -12,7 +12,7 @@ struct TopApp {
         try TerminalSession.begin()
         defer { TerminalSession.end() }
         var model = TopModel(socketPath: client.path)
-        var sampler = SystemSampler()
+        var sampler = try SystemSampler()
         var frame = FrameWriter()
         var system = SystemSample()
         var nextRefresh = Date()

@@ -44,11 +44,17 @@ struct TopScreen {
     private func header(now: Date) -> [ScreenLine] {
         let clock = now.formatted(Self.clock)
         var title = "av1d top"
+        var machine: [ScreenLine] = []
         if let snapshot = model.snapshot {
             title += "  \(snapshot.running.count) running, \(snapshot.queued) queued"
+            if let hottest = CPUTemperature.hottest(snapshot.temperatures ?? []) {
+                title += ", CPU \(TemperatureReading.format(hottest.celsius))"
+            }
             if snapshot.paused { title += ", paused: no new jobs" }
+            if let pause = snapshot.admissionPause { machine.append(ScreenLine("no new jobs: \(pause.message)", .warning)) }
+            machine += (snapshot.warnings ?? []).map { ScreenLine("warning: \($0)", .warning) }
         }
-        var lines = [ScreenLine(title.spread(clock, width: width), .bold)]
+        var lines = [ScreenLine(title.spread(clock, width: width), .bold)] + machine
         if case .unreachable(let reason, let last) = model.connection {
             let stale = last.map { " (showing \($0.generatedAt.formatted(Self.clock)))" } ?? ""
             lines.append(ScreenLine("daemon not reachable: \(reason); retrying\(stale)", .warning))
