@@ -94,6 +94,7 @@ extension Supervisor {
         var arguments = ["worker", "encode", job.sourcePath, "-o", job.tempOutputPath!, "--overwrite",
                          "--cpus", cpus.description, "--encoder", config.preferEncoder.rawValue,
                          "--bit-depth", "\(config.outputBitDepth)", "--film-grain", "\(config.filmGrain)",
+                         "--deinterlace", config.deinterlace.rawValue,
                          "--quality-tier", config.qualityTier.rawValue]
         if let preset = config.svtPreset { arguments += ["--preset", "\(preset)"] }
         if let crf = config.crf { arguments += ["--crf", "\(crf)"] }
