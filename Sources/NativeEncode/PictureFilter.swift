@@ -131,6 +131,8 @@ struct PictureFilter: ~Copyable, @unchecked Sendable {
             if let duration = durations.removeValue(forKey: picture.pointee.pts) { picture.pointee.pkt_duration = duration }
             try keep(frame)
         }
+        // A filter that dropped a picture would leave its duration behind.
+        if ending { durations.removeAll() }
     }
 
     private mutating func keep(_ frame: borrowing Frame) throws(EncodeError) {
@@ -172,7 +174,7 @@ enum Rotation: Equatable, Sendable {
         if abs(theta - 90) < 1 {
             self = matrix[3] > 0 ? .counterClockwiseFlipped : .clockwise
         } else if abs(theta - 180) < 1 {
-            self = .flipped(horizontal: matrix[0] < 0, vertical: matrix[4] < 0)
+            self = matrix[0] < 0 || matrix[4] < 0 ? .flipped(horizontal: matrix[0] < 0, vertical: matrix[4] < 0) : .none
         } else if abs(theta - 270) < 1 {
             self = matrix[3] < 0 ? .clockwiseFlipped : .counterClockwise
         } else if abs(theta) > 1 {
@@ -211,6 +213,7 @@ enum Rotation: Equatable, Sendable {
         case .clockwiseFlipped: "turned 90° clockwise and mirrored"
         case .counterClockwiseFlipped: "turned 90° counter-clockwise and mirrored"
         case .flipped(true, true): "turned 180°"
+        case .flipped(false, false): nil
         case .flipped(let horizontal, _): horizontal ? "mirrored left to right" : "mirrored top to bottom"
         case .degrees(let theta): "turned \(theta)° clockwise"
         }
