@@ -377,6 +377,13 @@ if need rotate90.mp4 || need rotate180.mp4 || need rotate270.mp4; then
     finish rotate$degrees.mp4
   done
 fi
+# The same turn said by the bitstream instead (an H.264 display orientation SEI, 90 degrees
+# counter-clockwise), in Matroska, which has no display matrix of its own.
+if need rotate-sei.mkv; then
+  "${FF[@]}" -i "$OUT/rotate90.mp4" -c copy -bsf:v h264_metadata=display_orientation=insert:rotate=90 \
+    "${BITEXACT[@]}" "$(tmp rotate-sei.mkv)"
+  finish rotate-sei.mkv
+fi
 
 # Resolution change mid-stream (a DVB ad break, joined files): H.264 640x360 -> 320x240 -> 640x360
 # in MPEG-TS with continuous timestamps, and MPEG-2 starting small: 352x288 -> 704x576.
@@ -459,7 +466,7 @@ done
 FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mkv
   tiny.mkv bframes-movtext.mp4 offset.mp4 yuv422.mkv yuv444.mkv av1.mkv
   audio-only.m4a empty.mp4 garbage.mkv text.mp4 truncated.mp4 truncated.mkv
-  rotate90.mp4 rotate180.mp4 rotate270.mp4 size-change-h264.ts size-change-mpeg2.ts
+  rotate90.mp4 rotate180.mp4 rotate270.mp4 rotate-sei.mkv size-change-h264.ts size-change-mpeg2.ts
   hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv anamorphic.mkv anamorphic.mp4
   rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov)
 total=0

@@ -10,7 +10,11 @@ import CFFmpeg
 /// `receive`. Without work to do a picture passes through untouched; otherwise a libavfilter
 /// graph does it, rebuilt (after draining the old one) whenever the input's shape changes.
 struct PictureFilter: ~Copyable, @unchecked Sendable {
-    let rotation: Rotation
+    /// The container's display matrix (MP4 `tkhd`), used when the first picture carries none.
+    private let streamRotation: Rotation
+    /// How every picture is turned: decided by the first (its own matrix, e.g. an H.264 display
+    /// orientation SEI, wins, as in the ffmpeg CLI), since the output size is fixed from there.
+    private(set) var rotation = Rotation.none
     let deinterlace: Deinterlace
     /// The container's pixel aspect ratio, which wins over the bitstream's (as in the ffmpeg CLI).
     private let containerAspect: AVRational
@@ -53,7 +57,8 @@ struct PictureFilter: ~Copyable, @unchecked Sendable {
     }
 
     init(stream: UnsafeMutablePointer<AVStream>, deinterlace: Deinterlace) {
-        rotation = Rotation(stream)
+        streamRotation = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nil)
+            .map { Rotation(matrix: UnsafeRawPointer($0).assumingMemoryBound(to: Int32.self)) } ?? .none
         self.deinterlace = deinterlace
         containerAspect = stream.pointee.sample_aspect_ratio
         timeBase = stream.pointee.time_base
@@ -65,6 +70,10 @@ struct PictureFilter: ~Copyable, @unchecked Sendable {
         picture.pointee.sample_aspect_ratio = av_guess_sample_aspect_ratio(nil, nil, picture)
         if containerAspect.num > 0 && containerAspect.den > 0 { picture.pointee.sample_aspect_ratio = containerAspect }
         if deinterlace == .auto && picture.pointee.interlaced_frame != 0 { seenInterlaced = true }
+        if outputSize == nil {
+            rotation = frame.sideData(AV_FRAME_DATA_DISPLAYMATRIX)
+                .map { Rotation(matrix: UnsafeRawPointer($0.pointee.data).assumingMemoryBound(to: Int32.self)) } ?? streamRotation
+        }
         let next = Shape(width: picture.pointee.width, height: picture.pointee.height, format: picture.pointee.format,
                          aspect: picture.pointee.sample_aspect_ratio, deinterlacing: seenInterlaced)
         if next != shape {
@@ -158,9 +167,8 @@ enum Rotation: Equatable, Sendable {
     /// Any other angle, in degrees clockwise: turned by libavfilter's `rotate` at the same size.
     case degrees(Double)
 
-    init(_ stream: UnsafeMutablePointer<AVStream>) {
-        guard let raw = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nil) else { self = .none; return }
-        let matrix = UnsafeRawPointer(raw).assumingMemoryBound(to: Int32.self)
+    /// From a 3x3 display matrix as FFmpeg stores it (nine 32-bit fixed-point numbers).
+    init(matrix: UnsafePointer<Int32>) {
         let angle = av_display_rotation_get(matrix)
         guard angle.isFinite else { self = .none; return }
         self.init(angle: angle, matrix: (0..<9).map { matrix[$0] })

@@ -7,14 +7,15 @@ import Testing
 /// judged by ffmpeg/ffprobe with libdav1d decoding the output.
 @Suite("Pictures come out as players show the source")
 struct PictureShapeTests {
-    @Test("portrait phone video: pixels turned upright, no rotation left in the output",
-          arguments: [(90, "transpose=cclock"), (180, "null"), (270, "transpose=clock")])
-    func rotation(degrees: Int, wrongWay: String) throws {
+    @Test("portrait phone video: pixels turned upright, no rotation left in the output", arguments: [
+        ("rotate90.mp4", "transpose=cclock"), ("rotate180.mp4", "null"), ("rotate270.mp4", "transpose=clock"),
+        ("rotate-sei.mkv", "transpose=clock"),
+    ])
+    func rotation(name: String, wrongWay: String) throws {
         let scratch = try Scratch()
-        let name = "rotate\(degrees).mp4"
         let (summary, output) = try encodeFixture(name, in: scratch)
         let video = try #require(try Probe.streams(output).first { $0.codecType == "video" })
-        let turned = degrees != 180
+        let turned = wrongWay != "null"
         #expect(video["width"] as? Int == (turned ? 180 : 320))
         #expect(video["height"] as? Int == (turned ? 320 : 180))
         #expect((video["side_data_list"] as? [[String: Any]] ?? []).allSatisfy { $0["rotation"] == nil })
