@@ -433,6 +433,14 @@ if need interlaced.mkv; then
     -af atempo=2 -c:a aac -b:a 64k -t 2 "${BITEXACT[@]}" "$(tmp interlaced.mkv)"
   finish interlaced.mkv
 fi
+# The same as DVB/DVD carry it: MPEG-2 coded interlaced (alternate scan, field DCT/ME), top field
+# first, with MP2 audio in MPEG-TS.
+if need interlaced-mpeg2.ts; then
+  "${FF[@]}" -i "$BBB" -vf "scale=352:144,setpts=N/50/TB,tinterlace=mode=merge,setfield=tff,setsar=16/11,fps=25" \
+    -frames:v 50 -c:v mpeg2video -q:v 8 -flags +ildct+ilme -alternate_scan 1 -top 1 \
+    -af atempo=2 -c:a mp2 -b:a 128k -t 2 "${BITEXACT[@]}" "$(tmp interlaced-mpeg2.ts)"
+  finish interlaced-mpeg2.ts
+fi
 
 # Anamorphic: a 720x576 picture with square pixels in the bitstream, and a container that says
 # 16:9 (Matroska display size set by mkvpropedit; MP4 `pasp` from -aspect on a stream copy).
@@ -467,7 +475,7 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
   tiny.mkv bframes-movtext.mp4 offset.mp4 yuv422.mkv yuv444.mkv av1.mkv
   audio-only.m4a empty.mp4 garbage.mkv text.mp4 truncated.mp4 truncated.mkv
   rotate90.mp4 rotate180.mp4 rotate270.mp4 rotate-sei.mkv size-change-h264.ts size-change-mpeg2.ts
-  hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv anamorphic.mkv anamorphic.mp4
+  hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
   rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
