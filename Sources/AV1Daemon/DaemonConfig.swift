@@ -46,6 +46,7 @@ public struct DaemonConfig: Sendable, Equatable {
     public var crf: Int?
     public var outputBitDepth = 10
     public var filmGrain = 0
+    public var deinterlace = Deinterlace.auto
     public var skipDynamicHDR = true
     public var exclude: [String] = []
     public var failedOutputRetentionDays = 7
@@ -137,6 +138,12 @@ extension DaemonConfig {
         try reader.int("crf") { config.crf = $0 }
         try reader.int("output_bit_depth") { config.outputBitDepth = $0 }
         try reader.int("film_grain") { config.filmGrain = $0 }
+        try reader.string("deinterlace") { value throws(ConfigError) in
+            guard let mode = Deinterlace(rawValue: value) else {
+                throw reader.error("deinterlace", "must be \"auto\" or \"off\", not \"\(value)\"")
+            }
+            config.deinterlace = mode
+        }
         try reader.bool("skip_dynamic_hdr") { config.skipDynamicHDR = $0 }
         try reader.strings("exclude") { config.exclude = $0 }
         try reader.int("failed_output_retention_days") { config.failedOutputRetentionDays = $0 }
@@ -192,6 +199,7 @@ extension DaemonConfig {
         settings.qualityTier = qualityTier
         settings.bitDepth = outputBitDepth
         settings.filmGrain = filmGrain
+        settings.deinterlace = deinterlace
         return settings
     }
 }

@@ -12,6 +12,10 @@
 #include <libavutil/dovi_meta.h>
 #include <libavutil/opt.h>
 #include <libswscale/swscale.h>
+#include <libavutil/display.h>
+#include <libavfilter/avfilter.h>
+#include <libavfilter/buffersrc.h>
+#include <libavfilter/buffersink.h>
 
 // Function-like and compound macros do not import into Swift; each gets one prefixed inline.
 

@@ -1,25 +1,50 @@
 import CFFmpeg
 
-/// HDR10 static metadata, in FFmpeg's rational form (primaries R, G, B).
+/// HDR10 static metadata of the mastering display. Sources often carry only one of its two parts
+/// (Matroska files with only luminance, or only primaries): each part is kept when it is present
+/// and sane, and left unset otherwise (`av_q2d` of an absent {0, 0} is NaN, never a number).
 public struct MasteringDisplay: Sendable, Equatable {
-    public var primaries: [(x: Double, y: Double)]
-    public var whitePoint: (x: Double, y: Double)
-    public var maxLuminance: Double
-    public var minLuminance: Double
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.primaries.map { [$0.x, $0.y] } == b.primaries.map { [$0.x, $0.y] }
-            && [a.whitePoint.x, a.whitePoint.y, a.maxLuminance, a.minLuminance]
-            == [b.whitePoint.x, b.whitePoint.y, b.maxLuminance, b.minLuminance]
+    /// A CIE 1931 xy chromaticity.
+    public struct Point: Sendable, Equatable {
+        public var x: Double
+        public var y: Double
     }
 
+    /// The R, G, B primaries and the white point.
+    public struct Chromaticity: Sendable, Equatable {
+        public var red: Point, green: Point, blue: Point, white: Point
+    }
+
+    /// Peak and black level, cd/m².
+    public struct Luminance: Sendable, Equatable {
+        public var max: Double
+        public var min: Double
+    }
+
+    public var chromaticity: Chromaticity?
+    public var luminance: Luminance?
+    /// Both parts: what AV1's metadata OBU (which has no "absent" fields) needs.
+    public var isComplete: Bool { chromaticity != nil && luminance != nil }
+
     init?(_ metadata: AVMasteringDisplayMetadata) {
-        guard metadata.has_primaries != 0 || metadata.has_luminance != 0 else { return nil }
-        let p = metadata.display_primaries
-        primaries = [(av_q2d(p.0.0), av_q2d(p.0.1)), (av_q2d(p.1.0), av_q2d(p.1.1)), (av_q2d(p.2.0), av_q2d(p.2.1))]
-        whitePoint = (av_q2d(metadata.white_point.0), av_q2d(metadata.white_point.1))
-        maxLuminance = av_q2d(metadata.max_luminance)
-        minLuminance = av_q2d(metadata.min_luminance)
+        if metadata.has_primaries != 0 {
+            let p = metadata.display_primaries
+            let points = [(p.0.0, p.0.1), (p.1.0, p.1.1), (p.2.0, p.2.1), (metadata.white_point.0, metadata.white_point.1)]
+                .compactMap { xy in Self.value(xy.0, within: 0...1).flatMap { x in Self.value(xy.1, within: 0...1).map { Point(x: x, y: $0) } } }
+            chromaticity = points.count == 4 ? Chromaticity(red: points[0], green: points[1], blue: points[2], white: points[3]) : nil
+        }
+        if metadata.has_luminance != 0, let max = Self.value(metadata.max_luminance, within: 0...1e7),
+           let min = Self.value(metadata.min_luminance, within: 0...1e5) {
+            luminance = Luminance(max: max, min: min)
+        }
+        if chromaticity == nil && luminance == nil { return nil }
+    }
+
+    /// The rational's value when it is a finite number in `range`; nil for {0, 0}, x/0 and the absurd.
+    private static func value(_ rational: AVRational, within range: ClosedRange<Double>) -> Double? {
+        guard rational.den != 0 else { return nil }
+        let value = av_q2d(rational)
+        return value.isFinite && range.contains(value) ? value : nil
     }
 }
 

@@ -19,6 +19,8 @@ struct DecodeReport: Sendable {
     var repairedTimestamps = 0
     /// A read error that ended the input early (a truncated download, a bad sector).
     var readError: String?
+    /// What was done to the pictures' shape (rotation, deinterlacing, size changes).
+    var pictureNotes: [String] = []
 }
 
 /// The decode side of the pipeline: demux, decode the video, convert pixels, convert
@@ -27,6 +29,8 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
     let input: MediaInput
     let decoder: VideoDecoder
     var converter: PixelConverter
+    /// Rotation, deinterlacing and size changes, between the decoder and the converter.
+    var pictures: PictureFilter
     let subtitles: SubtitleConverters
     let videoIndex: Int
     /// Input streams whose packets go to the muxer (copied or converted).
@@ -42,8 +46,9 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
 
     init(input: consuming MediaInput, decoder: consuming VideoDecoder, converter: consuming PixelConverter,
          subtitles: consuming SubtitleConverters, videoIndex: Int, keptStreams: Set<Int>, nominalFrameDuration: Int64,
-         segment: Segment? = nil) {
+         segment: Segment? = nil, deinterlace: Deinterlace = .auto) {
         window = segment.map { SegmentWindow($0, input: input, videoIndex: videoIndex) }
+        pictures = PictureFilter(stream: input.stream(videoIndex), deinterlace: deinterlace)
         self.input = input
         self.decoder = decoder
         self.converter = converter
@@ -89,6 +94,9 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                 decoder.sendEndOfStream()
                 guard try drainDecoder(frame, into: queue) else { return }
             }
+            try pictures.finish()
+            guard try handOnPictures(into: queue) else { return }
+            report.pictureNotes = pictures.notes
             queue.push(.finished(report))
         } catch {
             queue.push(.failed(error))
@@ -111,10 +119,19 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                 continue
             }
             report.framesDecoded += 1
-            let picture = try converter.convert(Frame(movingFrom: frame))
+            try pictures.send(frame)
+            guard try handOnPictures(into: queue) else { return false }
+        }
+    }
+
+    /// Converts the pictures the filter has ready and queues them. False if the queue was closed.
+    private mutating func handOnPictures(into queue: HandoffQueue<PipelineItem>) throws(EncodeError) -> Bool {
+        while let shaped = try pictures.receive() {
+            let picture = try converter.convert(shaped)
             let bytes = picture.bufferBytes
             guard queue.push(.picture(picture), bytes: bytes) else { return false }
         }
+        return true
     }
 
     private var segmentComplete: Bool {

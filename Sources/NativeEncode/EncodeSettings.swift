@@ -7,6 +7,15 @@ public enum EncoderChoice: String, Sendable, CaseIterable, Codable {
     case aom
 }
 
+/// What happens to pictures flagged interlaced (TV recordings, DVDs).
+public enum Deinterlace: String, Sendable, CaseIterable, Codable {
+    /// Pictures flagged interlaced are deinterlaced (libavfilter's bwdif, one picture per frame);
+    /// progressive ones pass untouched.
+    case auto
+    /// Every picture is encoded as it is; the output is flagged with the source's field order.
+    case off
+}
+
 /// The users' quality tiers: `very_high` runs one SVT preset slower than `high`.
 public enum QualityTier: String, Sendable, CaseIterable, Codable {
     case high
@@ -52,6 +61,8 @@ public struct EncodeSettings: Sendable, Codable, Equatable {
     public var keyframeInterval: Int?
     /// SVT mini-GOP of 2^levels frames; 4 (16 frames) is what FFmpeg's wrapper uses, and less memory than 5.
     public var hierarchicalLevels: Int = 4
+    /// Whether pictures flagged interlaced are deinterlaced.
+    public var deinterlace: Deinterlace = .auto
     /// Frames the decode stage may hold ready ahead of the encoder.
     public var queueDepth: Int = 3
     /// Also show the libraries' own logs (SVT-AV1 prints its configuration).

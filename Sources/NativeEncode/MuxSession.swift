@@ -44,9 +44,13 @@ struct MuxSession: ~Copyable {
         parameters.pointee.color_space = picture.colorspace
         parameters.pointee.color_range = picture.color_range
         parameters.pointee.chroma_location = picture.chroma_location
-        parameters.pointee.field_order = AV_FIELD_PROGRESSIVE
-        // The display size comes from the pixel aspect ratio: anamorphic sources stay anamorphic.
-        let aspect = picture.sample_aspect_ratio.num > 0 ? picture.sample_aspect_ratio : source.parameters.pointee.sample_aspect_ratio
+        // Pictures still flagged interlaced (deinterlace "off") keep their field order: both
+        // fields are in each picture, lines interleaved, the top one shown first or second.
+        parameters.pointee.field_order = picture.interlaced_frame == 0 ? AV_FIELD_PROGRESSIVE
+            : picture.top_field_first != 0 ? AV_FIELD_TT : AV_FIELD_BB
+        // The display size comes from the pixel aspect ratio (the container's, else the
+        // bitstream's: `PictureFilter` set it): anamorphic sources stay anamorphic.
+        let aspect = picture.sample_aspect_ratio.num > 0 ? picture.sample_aspect_ratio : AVRational(num: 1, den: 1)
         parameters.pointee.sample_aspect_ratio = aspect
         stream.pointee.sample_aspect_ratio = aspect
         stream.pointee.avg_frame_rate = source.pointee.avg_frame_rate
@@ -143,7 +147,11 @@ enum HDRMetadata {
     }
 
     static func attach(from frame: borrowing Frame, source: UnsafeMutablePointer<AVStream>, to stream: UnsafeMutablePointer<AVStream>) {
-        if let display = masteringDisplay(of: frame, source: source), let copy = av_mastering_display_metadata_alloc() {
+        if var display = masteringDisplay(of: frame, source: source), let kept = MasteringDisplay(display),
+           let copy = av_mastering_display_metadata_alloc() {
+            // Only the parts that are there and sane: the muxer writes each part it is told is present.
+            display.has_primaries = kept.chromaticity != nil ? 1 : 0
+            display.has_luminance = kept.luminance != nil ? 1 : 0
             copy.pointee = display
             let size = MemoryLayout<AVMasteringDisplayMetadata>.size
             if av_stream_add_side_data(stream, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, UnsafeMutableRawPointer(copy).assumingMemoryBound(to: UInt8.self), size) < 0 {

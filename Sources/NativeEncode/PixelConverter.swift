@@ -65,6 +65,9 @@ struct PixelConverter: ~Copyable, @unchecked Sendable {
             try avCheck(av_frame_copy_props(output, source.pointer), "av_frame_copy_props")
         } catch { throw .library(error) }
         if fullRange { output.pointee.color_range = AVCOL_RANGE_JPEG }
+        // RGB becomes YUV with swscale's default coefficients (BT.601): say so, or players guess
+        // (BT.709 for HD sizes) and every colour comes out shifted.
+        if Self.isRGB(source.pixelFormat) { output.pointee.colorspace = AVCOL_SPC_SMPTE170M }
         return converted
     }
 
@@ -96,6 +99,10 @@ struct PixelConverter: ~Copyable, @unchecked Sendable {
             }
         }
         return converted
+    }
+
+    private static func isRGB(_ format: AVPixelFormat) -> Bool {
+        av_pix_fmt_desc_get(format).map { $0.pointee.flags & UInt64(AV_PIX_FMT_FLAG_RGB) != 0 } ?? false
     }
 
     /// The deprecated `yuvj*` formats are full range whatever the frame's tag says.

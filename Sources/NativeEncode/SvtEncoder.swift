@@ -5,6 +5,8 @@ import CSvtAv1
 struct SvtEncoder: ~Copyable, AV1Encoder {
     private let handle: UnsafeMutablePointer<EbComponentType>
     private let bytesPerSample: Int
+    /// SVT-AV1 1.x reads every picture at this size, whatever size the picture says it has.
+    private let width: Int, height: Int
     let sequenceHeader: [UInt8]
     let name: String
     /// Set once the packet flagged end-of-stream has been handed over.
@@ -42,6 +44,8 @@ struct SvtEncoder: ~Copyable, AV1Encoder {
         _ = svt_av1_enc_stream_header_release(header)
         handle = created
         bytesPerSample = config.bitDepth > 8 ? 2 : 1
+        width = config.width
+        height = config.height
         name = "SVT-AV1 " + (svt_av1_get_version().map { String(cString: $0) } ?? "")
     }
 
@@ -83,16 +87,18 @@ struct SvtEncoder: ~Copyable, AV1Encoder {
         }
         p.high_dynamic_range_input = color.isHDRTransfer ? 1 : 0
         // SVT writes these fields into the metadata OBUs as they are: big-endian fixed point,
-        // chromaticities 0.16, max luminance 24.8, min luminance 18.14 (AV1 spec 6.7.4).
-        if let display = config.masteringDisplay {
-            func chroma(_ v: Double) -> UInt16 { UInt16(clamping: Int((v * 65536).rounded())).bigEndian }
-            func point(_ xy: (x: Double, y: Double)) -> EbSvtAv1ChromaPoints { .init(x: chroma(xy.x), y: chroma(xy.y)) }
-            p.mastering_display.r = point(display.primaries[0])
-            p.mastering_display.g = point(display.primaries[1])
-            p.mastering_display.b = point(display.primaries[2])
-            p.mastering_display.white_point = point(display.whitePoint)
-            p.mastering_display.max_luma = UInt32(clamping: Int((display.maxLuminance * 256).rounded())).bigEndian
-            p.mastering_display.min_luma = UInt32(clamping: Int((display.minLuminance * 16384).rounded())).bigEndian
+        // chromaticities 0.16, max luminance 24.8, min luminance 18.14 (AV1 spec 6.7.4). The OBU
+        // has no "absent" fields, so a partial description stays in the container only.
+        if let display = config.masteringDisplay, let colours = display.chromaticity, let light = display.luminance {
+            func point(_ xy: MasteringDisplay.Point) -> EbSvtAv1ChromaPoints {
+                .init(x: fixedPoint(xy.x, scale: 65536, as: UInt16.self).bigEndian, y: fixedPoint(xy.y, scale: 65536, as: UInt16.self).bigEndian)
+            }
+            p.mastering_display.r = point(colours.red)
+            p.mastering_display.g = point(colours.green)
+            p.mastering_display.b = point(colours.blue)
+            p.mastering_display.white_point = point(colours.white)
+            p.mastering_display.max_luma = fixedPoint(light.max, scale: 256, as: UInt32.self).bigEndian
+            p.mastering_display.min_luma = fixedPoint(light.min, scale: 16384, as: UInt32.self).bigEndian
         }
         if let light = config.contentLight {
             p.content_light_level.max_cll = UInt16(clamping: light.maxCLL).bigEndian
@@ -100,10 +106,22 @@ struct SvtEncoder: ~Copyable, AV1Encoder {
         }
     }
 
+    /// `value` × `scale` rounded into an unsigned fixed-point field, saturating at its ends
+    /// (NaN gives 0): no side-data value can trap the conversion.
+    private static func fixedPoint<Field: FixedWidthInteger & UnsignedInteger>(_ value: Double, scale: Double, as: Field.Type) -> Field {
+        let scaled = (value * scale).rounded()
+        if scaled.isNaN || scaled <= 0 { return 0 }
+        return scaled >= Double(Field.max) ? Field.max : Field(scaled)
+    }
+
     /// 0 is "reserved" in FFmpeg's enums and invalid in AV1's: map it to unspecified (2).
     private static func specified(_ value: Int32) -> Int32 { value == 0 ? 2 : value }
 
     mutating func send(_ frame: borrowing Frame, index: Int64) throws(EncodeError) {
+        // Another size would be read past its end (`PictureFilter` scales them all to the first).
+        guard frame.width == width && frame.height == height else {
+            throw .encoder("picture \(index) is \(frame.width)x\(frame.height), the encoder was set up for \(width)x\(height)")
+        }
         let (planes, strides) = Self.planes(of: frame)
         var picture = EbSvtIOFormat()
         picture.luma = planes[0]

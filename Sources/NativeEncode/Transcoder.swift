@@ -45,7 +45,8 @@ public struct Transcoder: Sendable {
                                                       observer: observer))
         let stage = DecodeStage(input: input, decoder: decoder, converter: PixelConverter(bitDepth: settings.bitDepth),
                                 subtitles: subtitles, videoIndex: videoIndex, keptStreams: keptStreams,
-                                nominalFrameDuration: frameDuration, segment: settings.segment)
+                                nominalFrameDuration: frameDuration, segment: settings.segment,
+                                deinterlace: settings.deinterlace)
 
         let queue = HandoffQueue<PipelineItem>(capacity: max(settings.queueDepth, 1))
         // The stage owns the input; its stream pointers are read by this thread too (HDR side data,
@@ -71,6 +72,7 @@ public struct Transcoder: Sendable {
             try DurableFile.rename(temporaryPath, to: outputPath)
         }
 
+        notes += report.pictureNotes
         if report.corruptPackets > 0 { notes.append("\(report.corruptPackets) corrupt video packets or frames skipped") }
         if report.repairedTimestamps > 0 { notes.append("\(report.repairedTimestamps) out-of-order timestamps repaired") }
         if let readError = report.readError { notes.append("input ended early: \(readError)") }
@@ -102,6 +104,10 @@ public struct Transcoder: Sendable {
                 throw .unreadableInput("no video frame could be decoded")
             case .picture(let first):
                 let config = encoderConfig(for: first, source: source, videoStream: videoStream, frameRate: frameRate, threads: threads)
+                if let display = config.masteringDisplay, !display.isComplete {
+                    notes.append("HDR mastering display metadata has only its \(display.luminance != nil ? "luminance" : "primaries"): "
+                                 + "kept in the Matroska colour elements, left out of the AV1 metadata OBU (which needs both)")
+                }
                 if let dynamic = HDRMetadata.dynamicKind(of: first, source: videoStream) {
                     notes.append("\(dynamic.rawValue) dynamic metadata cannot be carried over; the output keeps HDR10 static metadata only")
                 }

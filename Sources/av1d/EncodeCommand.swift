@@ -72,6 +72,9 @@ struct EncodeOptions: ParsableArguments {
     @Option(name: .customLong("film-grain"), help: "Film-grain synthesis strength 0-50.")
     var filmGrain = 0
 
+    @Option(help: "auto: deinterlace pictures flagged interlaced (bwdif); off: keep them, flag the field order.")
+    var deinterlace: Deinterlace = .auto
+
     @Option(help: "Encoder thread budget (default: one per CPU the job may use).")
     var threads: Int?
 
@@ -110,6 +113,7 @@ struct EncodeOptions: ParsableArguments {
         settings.qualityTier = qualityTier
         settings.bitDepth = bitDepth
         settings.filmGrain = filmGrain
+        settings.deinterlace = deinterlace
         settings.threads = threads
         settings.cpus = cpus.flatMap(CPUSet.init(list:))
         settings.keyframeInterval = keyframeInterval
@@ -124,6 +128,7 @@ struct EncodeOptions: ParsableArguments {
 
 extension EncoderChoice: ExpressibleByArgument {}
 extension QualityTier: ExpressibleByArgument {}
+extension Deinterlace: ExpressibleByArgument {}
 
 extension EncodeSummary {
     /// The one summary printed at the end of `av1d encode`.

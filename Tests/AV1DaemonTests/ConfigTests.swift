@@ -48,6 +48,7 @@ struct ConfigTests {
         #expect(config == DaemonConfig())
         #expect(config.libraryRoots == ["/media"] && config.minBytes == 2_147_483_648 && config.maxSizeRatio == 0.90)
         #expect(config.stableSecs == 60 && config.maxAttempts == 2 && config.outputBitDepth == 10 && config.skipDynamicHDR)
+        #expect(config.deinterlace == .auto)
     }
 
     @Test("av1d's own keys, and max_concurrent_jobs = \"auto\"")
@@ -60,6 +61,7 @@ struct ConfigTests {
             crf = 28
             output_bit_depth = 8
             film_grain = 8
+            deinterlace = "off"
             skip_dynamic_hdr = false
             exclude = ["*/Extras/*", "*.sample.mkv"]
             prefer_encoder = "rav1e"
@@ -73,6 +75,7 @@ struct ConfigTests {
         let settings = config.encodeSettings
         #expect(settings.preset == 6 && settings.crf == 28 && settings.bitDepth == 8 && settings.filmGrain == 8)
         #expect(settings.resolvedPreset(height: 2160) == 6, "a configured preset wins over the quality table")
+        #expect(config.deinterlace == .off && settings.deinterlace == .off)
     }
 
     @Test("a bad file is an error naming the key and the line", arguments: [
@@ -81,6 +84,7 @@ struct ConfigTests {
         ("library_roots = []\n", "library_roots", 1),
         ("max_concurrent_jobs = 0\n", "max_concurrent_jobs", 1),
         ("scan_interval_secs = \"often\"\n", "scan_interval_secs", 1),
+        ("deinterlace = \"yadif\"\n", "deinterlace", 1),
     ])
     func badValues(text: String, key: String, line: Int) {
         #expect {
