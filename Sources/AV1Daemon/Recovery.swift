@@ -1,4 +1,5 @@
 import Foundation
+import NativeEncode
 
 /// Start-up recovery: nothing is left "running" forever, half-done replacements are rolled
 /// forward (or back when nothing in the library had changed yet), orphaned temporary files go.
@@ -58,7 +59,7 @@ public struct Recovery {
         let failed = Dictionary(store.all.filter { $0.status == .failed }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for name in names {
             let path = (tempDirectory as NSString).appendingPathComponent(name)
-            if name.hasPrefix(".") && name.hasSuffix(".av1d-partial") { remove(path); continue }
+            if OutputTarget.isPartial(name: name) { remove(path); continue }
             guard name.hasSuffix(".mkv.tmp") else { continue }
             let id = String(name.dropLast(".mkv.tmp".count))
             if let job = failed[id], now.timeIntervalSince(job.finishedAt ?? job.createdAt) < failedRetention { continue }

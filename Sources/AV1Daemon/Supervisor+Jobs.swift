@@ -260,20 +260,14 @@ extension Supervisor {
     /// A failed encode keeps what it wrote, as `<job id>.mkv.tmp`, for debugging (pruned later).
     private func keepFailedOutput(of record: JobRecord) {
         guard let temp = record.tempOutputPath else { return }
-        let partial = Self.partialPath(of: temp)
+        let partial = OutputTarget.temporaryPath(for: temp)
         if FileManager.default.fileExists(atPath: partial) { rename(partial, temp) }
     }
 
     func removeTemporaryFiles(of record: JobRecord) {
         guard let temp = record.tempOutputPath else { return }
         unlink(temp)
-        unlink(Self.partialPath(of: temp))
-    }
-
-    /// Where the engine writes before its own rename (see `OutputTarget.temporaryPath`).
-    static func partialPath(of output: String) -> String {
-        let url = URL(fileURLWithPath: output)
-        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).av1d-partial").path
+        unlink(OutputTarget.temporaryPath(for: temp))
     }
 
     /// Once a second: stalled workers are killed, probes that hang are killed, memory is judged.

@@ -2,7 +2,10 @@ import CFFmpeg
 import Foundation
 
 /// Rules for where an encode may write.
-enum OutputTarget {
+public enum OutputTarget {
+    /// The suffix of an encode in progress; recovery removes leftovers by it.
+    public static let partialSuffix = ".av1d-partial"
+
     /// Refuses to write over the input, or over an existing output unless asked to.
     static func check(input: String, output: String, overwrite: Bool) throws(EncodeError) {
         let manager = FileManager.default
@@ -18,15 +21,14 @@ enum OutputTarget {
     }
 
     /// A hidden name in the output's folder: same file system, so the final rename is atomic.
-    static func temporaryPath(for output: String) -> String {
+    public static func temporaryPath(for output: String) -> String {
         let url = URL(fileURLWithPath: output)
-        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).av1d-partial").path
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent)\(partialSuffix)").path
     }
 
-    /// `<folder>/<stem>.av1.mkv` beside the input.
-    static func defaultOutput(for input: String) -> String {
-        let url = URL(fileURLWithPath: input)
-        return url.deletingPathExtension().appendingPathExtension("av1.mkv").path
+    /// Whether a file name is an encode in progress (or one a crash left behind).
+    public static func isPartial(name: String) -> Bool {
+        name.hasPrefix(".") && name.hasSuffix(partialSuffix)
     }
 
     static func size(of path: String) -> Int64 {

@@ -77,7 +77,7 @@ public struct SourceInfo: Sendable {
         let format = AVPixelFormat(rawValue: parameters.format)
         pixelFormat = av_get_pix_fmt_name(format).map { String(cString: $0) } ?? "unknown"
         bitDepth = av_pix_fmt_desc_get(format).map { Int($0.pointee.comp.0.depth) } ?? 8
-        frameRate = Self.frameRate(of: stream)
+        frameRate = av_q2d(Self.nominalFrameRate(of: stream))
         let streamDuration = stream.pointee.duration > 0
             ? Double(stream.pointee.duration) * av_q2d(stream.pointee.time_base) : 0
         if stream.pointee.nb_frames > 0 {
@@ -106,12 +106,14 @@ public struct SourceInfo: Sendable {
         }?.index
     }
 
-    static func frameRate(of stream: UnsafeMutablePointer<AVStream>) -> Double {
+    /// The stream's average rate, or its base rate, or 25: the one nominal rate that frame
+    /// estimates, keyframe intervals and the encoders all use (encoders want 1-240).
+    static func nominalFrameRate(of stream: UnsafeMutablePointer<AVStream>) -> AVRational {
         for rate in [stream.pointee.avg_frame_rate, stream.pointee.r_frame_rate] where rate.num > 0 && rate.den > 0 {
             let value = av_q2d(rate)
-            if value > 0 && value < 1000 { return value }
+            if value >= 1 && value <= 240 { return rate }
         }
-        return 25
+        return AVRational(num: 25, den: 1)
     }
 }
 

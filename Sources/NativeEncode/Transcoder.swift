@@ -35,7 +35,7 @@ public struct Transcoder: Sendable {
         let mapping = try OutputLayout.build(plan, input: input, output: muxer, converters: subtitles)
         let videoStream = input.stream(videoIndex)
         let timeBases = (0..<input.streamCount).map { input.stream($0).pointee.time_base }
-        let frameRate = Self.nominalFrameRate(of: videoStream)
+        let frameRate = SourceInfo.nominalFrameRate(of: videoStream)
         let frameDuration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), videoStream.pointee.time_base)
         let keptStreams = Set(plan.actions.indices.filter { plan.actions[$0] == .copy })
 
@@ -176,15 +176,6 @@ public struct Transcoder: Sendable {
             masteringDisplay: HDRMetadata.masteringDisplay(of: frame, source: videoStream).flatMap(MasteringDisplay.init),
             contentLight: HDRMetadata.contentLight(of: frame, source: videoStream)
                 .map { ContentLightLevel(maxCLL: Int($0.MaxCLL), maxFALL: Int($0.MaxFALL)) })
-    }
-
-    /// The stream's average rate, or its base rate, or 25: encoders want a sane nominal rate.
-    static func nominalFrameRate(of stream: UnsafeMutablePointer<AVStream>) -> AVRational {
-        for rate in [stream.pointee.avg_frame_rate, stream.pointee.r_frame_rate] where rate.num > 0 && rate.den > 0 {
-            let value = av_q2d(rate)
-            if value >= 1 && value <= 240 { return rate }
-        }
-        return AVRational(num: 25, den: 1)
     }
 }
 

@@ -42,9 +42,49 @@ struct WebhookTests {
         #expect(receiver.next(timeout: 5) != nil, "the first one is on its way")
     }
 
-    @Test("only http:// URLs are accepted", arguments: ["https://example.org/hook", "ftp://example.org/", "not a url", "http://"])
+    @Test("only http:// and https:// URLs are accepted", arguments: ["ftp://example.org/", "not a url", "http://", "file:///tmp/x"])
     func refusedURLs(url: String) {
         #expect(throws: EndpointError.self) { try Webhook(url: url, log: DaemonLog { _ in }) }
+        #expect(throws: Never.self) { try Webhook(url: "https://example.org/hook?token=t", log: DaemonLog { _ in }) }
+    }
+
+    @Test("https speaks TLS: a server with an untrusted certificate is refused and the failure logged, host only")
+    func httpsUntrusted() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("av1d-tls-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let made = try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                                               "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem"])
+        #expect(made.status == 0, "\(made.output)")
+        // A TLS server (python's ssl module) that would answer 204 to anyone who trusted it.
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", "-c", """
+            import http.server, ssl, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    self.send_response(204); self.end_headers()
+            s = http.server.HTTPServer(("127.0.0.1", 0), H)
+            c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain("\(folder)/cert.pem", "\(folder)/key.pem")
+            s.socket = c.wrap_socket(s.socket, server_side=True)
+            print(s.server_port, flush=True)
+            s.serve_forever()
+            """]
+        let portPipe = Pipe()
+        server.standardOutput = portPipe
+        try server.run()
+        defer { server.terminate() }
+        let portLine = String(decoding: portPipe.fileHandleForReading.availableData, as: UTF8.self)
+        let port = try #require(Int(portLine.trimmingCharacters(in: .whitespacesAndNewlines)), "server said \(portLine)")
+        let lines = LogLines()
+        let webhook = try Webhook(url: "https://127.0.0.1:\(port)/hook?token=secret", log: DaemonLog(sink: lines.append))
+        webhook.notify(event: .finished, job: Self.job)
+        let deadline = Date().addingTimeInterval(15)
+        while lines.all.isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        let line = try #require(lines.all.first, "a failed delivery is logged")
+        #expect(line.contains("webhook to 127.0.0.1:\(port)"), "\(line)")
+        #expect(!line.contains("secret"), "the URL's token stays out of the log: \(line)")
+        #expect(line.lowercased().contains("certificate") || line.lowercased().contains("ssl") || line.lowercased().contains("secure"), "\(line)")
     }
 }
 

@@ -5,8 +5,7 @@ import WorkerProtocol
 /// Tells a URL when a job finishes or fails: a small JSON POST, sent from a background queue so
 /// encoding never waits for it. Deliveries go one at a time, each given up after 5 seconds and
 /// never retried; when the endpoint is slower than the jobs, the oldest pending ones are dropped.
-///
-/// Plain `http://` only: the daemon has no TLS stack. For https, post to a local relay.
+/// `http://` and `https://` (Foundation's URLSession; the system's certificate store).
 public final class Webhook: Sendable {
     public enum Event: String, Codable, Sendable {
         case finished, failed
@@ -33,14 +32,14 @@ public final class Webhook: Sendable {
         let job: DaemonSnapshot.FinishedJob
     }
 
-    private let post: HTTPPost
+    private let post: JSONPost
     private let log: DaemonLog
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "av1d.webhook")
 
-    /// Throws for a URL that is not `http://host[:port]/path`.
+    /// Throws for a URL that is not `http(s)://host[:port]/path`.
     public init(url: String, log: DaemonLog) throws(EndpointError) {
-        post = try HTTPPost(url: url)
+        post = try JSONPost(url: url)
         self.log = log
     }
 
@@ -63,7 +62,7 @@ public final class Webhook: Sendable {
 
     private func deliverPending() {
         // The log names the host only: a webhook URL often carries a token.
-        let endpoint = "webhook to \(post.host):\(post.port)"
+        let endpoint = "webhook to \(post.endpoint)"
         while let (delivery, dropped) = nextDelivery() {
             if dropped > 0 { log(.warning, "\(endpoint): \(dropped) notifications dropped, it answers too slowly") }
             let failure: String?

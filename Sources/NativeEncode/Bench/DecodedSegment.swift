@@ -54,7 +54,7 @@ struct DecodedSegment: ~Copyable {
         let stream = input.stream(videoIndex)
         config = frames.withFrame(at: 0) { first in
             Transcoder(settings: settings).encoderConfig(for: first, source: source, videoStream: stream,
-                                                         frameRate: Transcoder.nominalFrameRate(of: stream), threads: threads)
+                                                         frameRate: SourceInfo.nominalFrameRate(of: stream), threads: threads)
         }
         self.frames = frames
     }

@@ -13,7 +13,7 @@ struct PictureStream: ~Copyable {
         let input = try MediaInput(path: path)
         guard let videoIndex = SourceInfo(input).videoIndex else { throw .nothingToDo(.noVideoStream) }
         let stream = input.stream(videoIndex)
-        let frameRate = Transcoder.nominalFrameRate(of: stream)
+        let frameRate = SourceInfo.nominalFrameRate(of: stream)
         let frameDuration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), stream.pointee.time_base)
         let decoder = try VideoDecoder(stream: stream, threads: 0, preferring: decoderName)
         // No stream is kept; the subtitle conversions the plan may ask for are skipped in `next`.
