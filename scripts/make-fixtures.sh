@@ -364,6 +364,18 @@ if need truncated.mkv; then
   finish truncated.mkv
 fi
 
+if need cut-short.mp4; then
+  # A copy that died part-way: the header (moov first, as after -movflags +faststart) declares
+  # 10 s and 250 frames, but only the first 40 % of the bytes (about 4 s) arrived.
+  "${FF[@]}" \
+    -f lavfi -i "testsrc2=size=320x240:rate=25:duration=10" \
+    -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=10" \
+    -map 0:v -map 1:a "${X264[@]}" -pix_fmt yuv420p -g 50 -c:a aac -b:a 64k \
+    "${BITEXACT[@]}" -movflags +faststart "$WORK/whole10.mp4"
+  head -c $(( $(file_size "$WORK/whole10.mp4") * 40 / 100 )) "$WORK/whole10.mp4" >"$(tmp cut-short.mp4)"
+  finish cut-short.mp4
+fi
+
 # ---------------------------------------------------------------------------
 # 10. Picture shape, from the real footage (issue 10's video rows)
 # ---------------------------------------------------------------------------
@@ -476,7 +488,8 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
   audio-only.m4a empty.mp4 garbage.mkv text.mp4 truncated.mp4 truncated.mkv
   rotate90.mp4 rotate180.mp4 rotate270.mp4 rotate-sei.mkv size-change-h264.ts size-change-mpeg2.ts
   hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
-  rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov)
+  rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov
+  cut-short.mp4)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do

@@ -17,10 +17,10 @@ struct DecodeReport: Sendable {
     var framesDecoded = 0
     var corruptPackets = 0
     var repairedTimestamps = 0
-    /// A read error that ended the input early (a truncated download, a bad sector).
-    var readError: String?
     /// What was done to the pictures' shape (rotation, deinterlacing, size changes).
     var pictureNotes: [String] = []
+    /// The times the read covered, every stream included: held against the declared length.
+    var span = ReadSpan()
 }
 
 /// The decode side of the pipeline: demux, decode the video, convert pixels, convert
@@ -69,6 +69,7 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                 switch input.read(into: packet) {
                 case .packet:
                     let index = packet.streamIndex
+                    report.span.note(packet, timeBase: input.stream(index).pointee.time_base)
                     if index == videoIndex {
                         if decoder.send(packet) != nil { report.corruptPackets += 1 }
                         packet.unref()
@@ -82,10 +83,11 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                         packet.unref()
                     }
                 case .endOfFile:
+                    // A read error ends the job: an encode of part of the source must not replace it.
+                    if let failure = input.ioError { throw input.readFailure(failure) }
                     break reading
                 case .failed(let failure):
-                    report.readError = failure.message
-                    break reading
+                    throw input.readFailure(failure)
                 }
             }
             if stop.isRaised { queue.push(.failed(.cancelled)); return }
