@@ -49,7 +49,7 @@ struct DeclaredLength {
     let tolerance: Double
 
     func check(frames: Int, videoSeconds: Double, lengthSeconds: Double) throws(EncodeError) {
-        let video = sourceVideo.map { source.streams[$0] }
+        let video = sourceVideo.flatMap(source.stream)
         if let declared = video?.frameCount, abs(frames - declared) > 1 {
             throw .output("\(frames) video frames, the source declares \(declared)")
         }

@@ -62,7 +62,7 @@ struct SourceCoverage {
         if report.corruptPackets > Self.tolerableLosses(frames: report.framesDecoded) {
             throw .incompleteSource(.decodeErrors(lost: report.corruptPackets, frames: report.framesDecoded))
         }
-        if let declared = facts.streams[videoIndex].frameCount, report.framesDecoded < declared - 1 {
+        if let declared = facts.stream(videoIndex)?.frameCount, report.framesDecoded < declared - 1 {
             throw .incompleteSource(.missingFrames(decoded: report.framesDecoded, declared: declared))
         }
         let decodable = report.span.seconds(from: facts.startSeconds)

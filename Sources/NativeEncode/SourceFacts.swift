@@ -68,6 +68,9 @@ public struct SourceFacts: Sendable, Codable, Equatable {
         }
     }
 
+    /// The stream with this index, if the source has it.
+    public func stream(_ index: Int) -> Stream? { streams.first { $0.index == index } }
+
     /// True when the header says how long the file is: otherwise only a clean read to the end
     /// shows that all of it was read.
     public var declaresLength: Bool { declaredSeconds != nil }

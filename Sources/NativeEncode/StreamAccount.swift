@@ -67,6 +67,10 @@ enum StreamAccounting {
         if let stream = unaccounted.first {
             throw .output("source stream \(stream.index) (\(stream.kind.rawValue), \(stream.codec)) is not accounted for")
         }
+        // The encode's open and the declarations' open saw different files: the source changed.
+        guard fates.map(\.sourceIndex) == source.streams.map(\.index) else {
+            throw .output("the source has \(source.streams.count) streams, the encode saw \(fates.count)")
+        }
         if let fate = fates.first(where: { $0.outcome == .dropped && $0.reason == nil }) {
             throw .output("source stream \(fate.sourceIndex) was dropped by no rule")
         }

@@ -54,6 +54,23 @@ struct SourceVerificationTests {
         #expect(scratch.contents.isEmpty)
     }
 
+    @Test("video packets that do not decode, beyond one in 10,000 frames, fail the encode")
+    func decodeErrorsFail() throws {
+        let scratch = try Scratch()
+        let damaged = scratch.path("damaged.mkv")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("multitrack.mkv")))
+        // Three H.264 packets get an impossible NAL length: the demuxer reads them, the decoder refuses them.
+        // (Matroska's packet position is the block's: track number, timecode and flags come first.)
+        let packets = try Probe.json(Fixtures.path("multitrack.mkv"), ["-select_streams", "v:0", "-show_entries", "packet=pos"])
+        let positions = (packets["packets"] as? [[String: Any]] ?? []).compactMap { ($0["pos"] as? String).flatMap(Int.init) }
+        for index in [10, 20, 30] { bytes[positions[index] + 4] = 0x7F }
+        try bytes.write(to: URL(fileURLWithPath: damaged))
+        let run = try Run(AV1DBinary.path, ["encode", damaged, "--preset", "12", "--crf", "40"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("damaged.mkv: 3 video packets or frames do not decode (47 did)"), "\(run.stderr)")
+        #expect(scratch.contents == ["damaged.mkv"])
+    }
+
     @Test("what a source declares is read from its headers alone")
     func declarations() throws {
         let cut = try SourceFacts(path: Fixtures.path("cut-short.mp4"))
