@@ -376,6 +376,17 @@ if need cut-short.mp4; then
   finish cut-short.mp4
 fi
 
+if need dropped-frames.avi; then
+  # AVI written from a variable-rate stream: the muxer fills the 11 missing frames with empty
+  # placeholder chunks, which its header counts (101 frames); a reader delivers the 89 real ones.
+  "${FF[@]}" \
+    -f lavfi -i "testsrc2=size=320x240:rate=25:duration=4" \
+    -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=4" \
+    -vf "select='not(between(n,20,30))'" -fps_mode vfr -c:v mpeg4 -q:v 5 -c:a mp3 -b:a 64k \
+    "${BITEXACT[@]}" "$(tmp dropped-frames.avi)"
+  finish dropped-frames.avi
+fi
+
 # ---------------------------------------------------------------------------
 # 10. Picture shape, from the real footage (issue 10's video rows)
 # ---------------------------------------------------------------------------
@@ -489,7 +500,7 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
   rotate90.mp4 rotate180.mp4 rotate270.mp4 rotate-sei.mkv size-change-h264.ts size-change-mpeg2.ts
   hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
   rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov
-  cut-short.mp4)
+  cut-short.mp4 dropped-frames.avi)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do

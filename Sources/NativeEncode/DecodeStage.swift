@@ -15,6 +15,8 @@ enum PipelineItem: ~Copyable {
 /// What the decode thread noticed along the way.
 struct DecodeReport: Sendable {
     var framesDecoded = 0
+    /// Video packets the demuxer delivered, edit-list hidden ones included.
+    var videoPackets = 0
     var corruptPackets = 0
     var repairedTimestamps = 0
     /// What was done to the pictures' shape (rotation, deinterlacing, size changes).
@@ -71,6 +73,7 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                     let index = packet.streamIndex
                     report.span.note(packet, timeBase: input.stream(index).pointee.time_base)
                     if index == videoIndex {
+                        report.videoPackets += 1
                         if decoder.send(packet) != nil { report.corruptPackets += 1 }
                         packet.unref()
                         guard try drainDecoder(frame, into: queue) else { return }

@@ -84,8 +84,8 @@ public enum SourceShortfall: Sendable, Equatable, CustomStringConvertible {
     case decodeErrors(lost: Int, frames: Int)
     /// The read ended cleanly, but before the length the header declares.
     case truncated(decodableSeconds: Double, declaredSeconds: Double)
-    /// Fewer video frames decoded than the header's frame count.
-    case missingFrames(decoded: Int, declared: Int)
+    /// Fewer video packets read than the header's sample table counts.
+    case missingFrames(read: Int, declared: Int)
 
     public var description: String {
         switch self {
@@ -94,7 +94,7 @@ public enum SourceShortfall: Sendable, Equatable, CustomStringConvertible {
         case .decodeErrors(let lost, let frames): "\(lost) video packets or frames do not decode (\(frames) did)"
         case .truncated(let decodable, let declared):
             "source is truncated: \(Self.seconds(decodable)) s of \(Self.seconds(declared)) s decodable"
-        case .missingFrames(let decoded, let declared): "source is truncated: \(decoded) of \(declared) frames decodable"
+        case .missingFrames(let read, let declared): "source is truncated: \(read) of \(declared) video frames readable"
         }
     }
 

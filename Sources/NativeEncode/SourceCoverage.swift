@@ -62,12 +62,12 @@ struct SourceCoverage {
         if report.corruptPackets > Self.tolerableLosses(frames: report.framesDecoded) {
             throw .incompleteSource(.decodeErrors(lost: report.corruptPackets, frames: report.framesDecoded))
         }
-        if let declared = facts.stream(videoIndex)?.frameCount, report.framesDecoded < declared - 1 {
-            throw .incompleteSource(.missingFrames(decoded: report.framesDecoded, declared: declared))
-        }
         let decodable = report.span.seconds(from: facts.startSeconds)
         if let declared = facts.declaredSeconds, decodable < declared - Self.tolerance(frameSeconds: frameSeconds) {
             throw .incompleteSource(.truncated(decodableSeconds: decodable, declaredSeconds: declared))
+        }
+        if let declared = facts.stream(videoIndex)?.frameCount, report.videoPackets < declared - 1 {
+            throw .incompleteSource(.missingFrames(read: report.videoPackets, declared: declared))
         }
     }
 }

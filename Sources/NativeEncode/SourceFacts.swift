@@ -14,7 +14,12 @@ public struct SourceFacts: Sendable, Codable, Equatable {
         /// The stream's duration in the header (MP4 and AVI declare one per stream; Matroska
         /// none, and libavformat then copies the file's length into streams it saw no packet of).
         public var durationSeconds: Double?
-        /// The frame (sample) count in the header, when the container has one (MP4's sample table).
+        /// How many packets an MP4/MOV file's sample table lists for the stream, after its edit
+        /// lists (libavformat's index): what a complete read delivers. Not pictures shown (a cut
+        /// made without re-encoding keeps the packets before its start, to decode from), and not
+        /// the header's `nb_frames`, which counts samples an edit list leaves out. Other
+        /// containers have no such count: AVI's includes the empty placeholders of dropped
+        /// frames, Matroska's index lists keyframes only.
         public var frameCount: Int?
 
         public init(index: Int, kind: SourceStream.Kind, codec: String, isAttachedPicture: Bool = false,
@@ -54,6 +59,7 @@ public struct SourceFacts: Sendable, Codable, Equatable {
         formatName = context.iformat.map { String(cString: $0.pointee.name) } ?? "unknown"
         startSeconds = context.start_time == av1d_nopts_value() ? nil : Double(context.start_time) / Double(AV_TIME_BASE)
         let fromHeaders = context.duration_estimation_method == AVFMT_DURATION_FROM_STREAM
+        let sampleTables = formatName.hasPrefix("mov,mp4")
         declaredSeconds = fromHeaders && context.duration > 0 ? Double(context.duration) / Double(AV_TIME_BASE) : nil
         streams = (0..<input.streamCount).map { index in
             let stream = input.stream(index)
@@ -64,7 +70,7 @@ public struct SourceFacts: Sendable, Codable, Equatable {
                           isAttachedPicture: described.isAttachedPicture,
                           startSeconds: start == av1d_nopts_value() ? nil : Double(start) * timeBase,
                           durationSeconds: fromHeaders && stream.pointee.duration > 0 ? Double(stream.pointee.duration) * timeBase : nil,
-                          frameCount: fromHeaders && stream.pointee.nb_frames > 0 ? Int(stream.pointee.nb_frames) : nil)
+                          frameCount: sampleTables ? Int(avformat_index_get_entries_count(stream)) : nil)
         }
     }
 

@@ -24,7 +24,7 @@ struct SourceVerificationDaemonTests {
         let readError = daemon.records(for: "flaky.mkv").last?.reason ?? ""
         #expect(readError.contains(try Regex("^read error at [0-9]+% \\(Input/output error\\)$")), "reason: \(readError)")
         let truncated = daemon.records(for: "cut-short.mp4").last?.reason ?? ""
-        #expect(truncated == "source is truncated: 97 of 250 frames decodable", "reason: \(truncated)")
+        #expect(truncated == "source is truncated: 3.9 s of 10.0 s decodable", "reason: \(truncated)")
         for name in ["flaky.mkv", "cut-short.mp4"] {
             #expect(!daemon.records(for: name).contains { $0.status == .success }, "\(name) has no Success")
         }
