@@ -376,6 +376,12 @@ if need cut-short.mp4; then
   finish cut-short.mp4
 fi
 
+if need edit-cut.mp4; then
+  # A cut made without re-encoding, as `ffmpeg -ss -c copy` makes them: the edit list starts the
+  # title at 0.5 s and hides the packets from the keyframe before it (kept to decode from).
+  "${FF[@]}" -ss 0.5 -i "$BBB" -t 1.5 -map 0 -c copy -fflags +bitexact -map_metadata -1 "$(tmp edit-cut.mp4)"
+  finish edit-cut.mp4
+fi
 if need dropped-frames.avi; then
   # AVI written from a variable-rate stream: the muxer fills the 11 missing frames with empty
   # placeholder chunks, which its header counts (101 frames); a reader delivers the 89 real ones.
@@ -500,7 +506,7 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
   rotate90.mp4 rotate180.mp4 rotate270.mp4 rotate-sei.mkv size-change-h264.ts size-change-mpeg2.ts
   hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
   rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov
-  cut-short.mp4 dropped-frames.avi)
+  cut-short.mp4 edit-cut.mp4 dropped-frames.avi)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do

@@ -15,7 +15,7 @@ enum PipelineItem: ~Copyable {
 /// What the decode thread noticed along the way.
 struct DecodeReport: Sendable {
     var framesDecoded = 0
-    /// Video packets the demuxer delivered, edit-list hidden ones included.
+    /// Video packets read that are presented (not marked discard by an edit list).
     var videoPackets = 0
     var corruptPackets = 0
     var repairedTimestamps = 0
@@ -72,15 +72,16 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                 case .packet:
                     let index = packet.streamIndex
                     report.span.note(packet, timeBase: input.stream(index).pointee.time_base)
+                    let presented = packet.pointer.pointee.flags & AV_PKT_FLAG_DISCARD == 0
                     if index == videoIndex {
-                        report.videoPackets += 1
+                        if presented { report.videoPackets += 1 }
                         if decoder.send(packet) != nil { report.corruptPackets += 1 }
                         packet.unref()
                         guard try drainDecoder(frame, into: queue) else { return }
                     } else if let converted = try subtitles.convert(packet) {
                         packet.unref()
                         guard queue.push(.passthrough(converted)) else { return }
-                    } else if keptStreams.contains(index) {
+                    } else if keptStreams.contains(index) && (presented || isPreRoll(packet)) {
                         guard queue.push(.passthrough(try Packet(movingFrom: packet))) else { return }
                     } else {
                         packet.unref()
@@ -137,6 +138,17 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
             guard queue.push(.picture(picture), bytes: bytes) else { return false }
         }
         return true
+    }
+
+    /// Whether a packet an MP4 edit list hides is the one just before its stream's first shown
+    /// packet (AAC's priming, which the decoder needs). Earlier hidden ones, such as the second of
+    /// audio before a cut made without re-encoding, are never shown: copied, they would play
+    /// before the picture starts.
+    private func isPreRoll(_ packet: borrowing Packet) -> Bool {
+        let raw = packet.pointer.pointee
+        let start = input.stream(Int(raw.stream_index)).pointee.start_time
+        guard start != av1d_nopts_value(), raw.pts != av1d_nopts_value() else { return true }
+        return raw.pts + 2 * max(raw.duration, 0) > start
     }
 
     private var segmentComplete: Bool {

@@ -14,12 +14,11 @@ public struct SourceFacts: Sendable, Codable, Equatable {
         /// The stream's duration in the header (MP4 and AVI declare one per stream; Matroska
         /// none, and libavformat then copies the file's length into streams it saw no packet of).
         public var durationSeconds: Double?
-        /// How many packets an MP4/MOV file's sample table lists for the stream, after its edit
-        /// lists (libavformat's index): what a complete read delivers. Not pictures shown (a cut
-        /// made without re-encoding keeps the packets before its start, to decode from), and not
-        /// the header's `nb_frames`, which counts samples an edit list leaves out. Other
-        /// containers have no such count: AVI's includes the empty placeholders of dropped
-        /// frames, Matroska's index lists keyframes only.
+        /// How many packets an MP4/MOV file's sample table has the stream present, after its edit
+        /// lists (libavformat's index, less the entries marked discard: a cut made without
+        /// re-encoding keeps the packets before its start only to decode from). Not the header's
+        /// `nb_frames`, which counts every sample. Other containers have no such count: AVI's
+        /// includes the empty placeholders of dropped frames, Matroska's index lists keyframes.
         public var frameCount: Int?
 
         public init(index: Int, kind: SourceStream.Kind, codec: String, isAttachedPicture: Bool = false,
@@ -70,7 +69,13 @@ public struct SourceFacts: Sendable, Codable, Equatable {
                           isAttachedPicture: described.isAttachedPicture,
                           startSeconds: start == av1d_nopts_value() ? nil : Double(start) * timeBase,
                           durationSeconds: fromHeaders && stream.pointee.duration > 0 ? Double(stream.pointee.duration) * timeBase : nil,
-                          frameCount: sampleTables ? Int(avformat_index_get_entries_count(stream)) : nil)
+                          frameCount: sampleTables ? Self.presentedPackets(stream) : nil)
+        }
+    }
+
+    private static func presentedPackets(_ stream: UnsafeMutablePointer<AVStream>) -> Int {
+        (0..<avformat_index_get_entries_count(stream)).count { index in
+            avformat_index_get_entry(stream, index).map { $0.pointee.flags & AVINDEX_DISCARD_FRAME == 0 } ?? false
         }
     }
 

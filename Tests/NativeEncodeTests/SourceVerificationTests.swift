@@ -8,7 +8,7 @@ import Testing
 struct SourceVerificationTests {
     @Test("every good fixture passes verification against its source's declarations", arguments: [
         "multitrack.mkv", "hdr10.mkv", "vfr.mkv", "oddsize.mkv", "tiny.mkv", "bframes-movtext.mp4", "offset.mp4",
-        "yuv422.mkv", "yuv444.mkv", "dolby-vision.mp4", "dropped-frames.avi",
+        "yuv422.mkv", "yuv444.mkv", "dolby-vision.mp4", "dropped-frames.avi", "edit-cut.mp4",
     ])
     func goodFixturesVerify(name: String) throws {
         let scratch = try Scratch()
@@ -18,6 +18,21 @@ struct SourceVerificationTests {
         let report = try OutputVerifier.verify(path: output, summary: summary)
         #expect(report.frames == summary.framesEncoded)
         #expect(report.decoder == "libdav1d")
+    }
+
+    @Test("a cut made without re-encoding: what its edit list hides is neither shown nor copied")
+    func editListCut() throws {
+        let scratch = try Scratch()
+        let (summary, output) = try encodeFixture("edit-cut.mp4", in: scratch)
+        // ffmpeg shows 37 of the 50 video samples; the 13 before the cut only prime the decoder.
+        #expect(summary.framesEncoded == 37)
+        #expect(try Probe.videoFrameTimes(output).count == 37)
+        // The hidden second of audio before the cut is not copied: sound starts with the picture.
+        let audio = try #require(try Probe.firstPacketTime(output, "a:0"))
+        let video = try #require(try Probe.firstPacketTime(output, "v:0"))
+        #expect(abs(audio - video) <= 0.05, "audio starts at \(audio) s, video at \(video) s")
+        // And the output is as long as the source declares (1.506 s), within a frame.
+        #expect(try OutputVerifier.verify(path: output, summary: summary).frames == 37)
     }
 
     @Test("a read error mid-file: av1d encode exits 1 naming where and why, and leaves no output")
@@ -75,7 +90,8 @@ struct SourceVerificationTests {
     func declarations() throws {
         let cut = try SourceFacts(path: Fixtures.path("cut-short.mp4"))
         #expect(cut.declaredSeconds == 10)
-        #expect(cut.streams.map(\.frameCount) == [250, 470])
+        // Packets shown, from the sample table after the edit list: the AAC priming packet is not one.
+        #expect(cut.streams.map(\.frameCount) == [250, 469])
         #expect(cut.streams[0].durationSeconds == 10 && cut.streams[0].kind == .video && cut.streams[0].codec == "h264")
         // Matroska declares the file's length, no per-stream frame count.
         let mkv = try SourceFacts(path: Fixtures.path("truncated.mkv"))
