@@ -71,7 +71,7 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                 switch input.read(into: packet) {
                 case .packet:
                     let index = packet.streamIndex
-                    report.span.note(packet, timeBase: input.stream(index).pointee.time_base)
+                    report.span.note(packet, in: input.stream(index))
                     let presented = packet.pointer.pointee.flags & AV_PKT_FLAG_DISCARD == 0
                     if index == videoIndex {
                         if presented { report.videoPackets += 1 }

@@ -32,8 +32,8 @@ public enum OutputVerifier {
         guard abs(readBack.videoSeconds - summary.durationSeconds) <= tolerance else {
             throw .output("video lasts \(readBack.videoSeconds) s, \(summary.durationSeconds) s were encoded")
         }
-        try DeclaredLength(source: summary.source, sourceVideo: summary.streams.first { $0.outcome == .encoded }?.sourceIndex,
-                           tolerance: tolerance)
+        try DeclaredLength(source: summary.source, fates: summary.streams, tolerance: tolerance,
+                           lengthTolerance: readBack.span.lengthTolerance(frameSeconds: frameSeconds))
             .check(videoSeconds: readBack.videoSeconds, lengthSeconds: readBack.span.seconds(from: nil))
         return Report(frames: readBack.frames, durationSeconds: readBack.videoSeconds, lengthSeconds: readBack.span.seconds(from: nil),
                       streamKinds: info.streams.map(\.readBackKind),
@@ -45,18 +45,26 @@ public enum OutputVerifier {
 /// the encode's clean read to the end of the file is the guarantee (`SourceCoverage`).
 struct DeclaredLength {
     let source: SourceFacts
-    let sourceVideo: Int?
+    let fates: [StreamFate]
+    /// For the video's length: one frame.
     let tolerance: Double
+    /// For the file's length: one frame and one audio packet (`ReadSpan.lengthTolerance`).
+    let lengthTolerance: Double
 
     func check(videoSeconds: Double, lengthSeconds: Double) throws(EncodeError) {
-        let video = sourceVideo.flatMap(source.stream)
+        let video = fates.first { $0.outcome == .encoded }.flatMap { source.stream($0.sourceIndex) }
         if let declared = video?.durationSeconds, abs(videoSeconds - declared) > tolerance {
             throw .output("video lasts \(Self.format(videoSeconds)) s, the source declares \(Self.format(declared)) s")
         }
+        guard let declared = source.declaredSeconds else { return }
+        let tooShort = lengthSeconds < declared - lengthTolerance
         // The output may run longer by the audio codec's start-up delay: MP4 hides those priming
         // samples behind an edit list, Matroska shows them.
-        if let declared = source.declaredSeconds,
-           lengthSeconds < declared - tolerance || lengthSeconds > declared + tolerance + Self.codecDelayAllowance {
+        let tooLong = lengthSeconds > declared + lengthTolerance + Self.codecDelayAllowance
+        // A dropped stream (by a stated rule) may be what reached the declared end; then the
+        // encode's read of the whole file (`SourceCoverage`) is what shows nothing was cut short.
+        let carriesAll = fates.allSatisfy(\.isInOutput)
+        if tooLong || (tooShort && carriesAll) {
             throw .output("output lasts \(Self.format(lengthSeconds)) s, the source declares \(Self.format(declared)) s")
         }
     }
@@ -102,7 +110,7 @@ private struct OutputReadBack {
             switch input.read(into: packet) {
             case .packet:
                 packets[packet.streamIndex] += 1
-                span.note(packet, timeBase: input.stream(packet.streamIndex).pointee.time_base)
+                span.note(packet, in: input.stream(packet.streamIndex))
                 if packet.streamIndex == videoIndex, let failure = decoder.send(packet) {
                     throw .output("packet does not decode: \(failure.message)")
                 }

@@ -1,24 +1,47 @@
 import CFFmpeg
 
-/// The stretch of time an encode's read covered, over the packets of every stream.
+/// The stretch of time a read covered, over the packets of every stream.
 struct ReadSpan: Sendable {
     private(set) var start: Double?
     private(set) var end: Double?
+    /// The longest audio packet read: the grain some headers (ASF) round the file's length to.
+    private(set) var longestAudioPacket = 0.0
 
-    mutating func note(_ packet: borrowing Packet, timeBase: AVRational) {
+    mutating func note(_ packet: borrowing Packet, in stream: UnsafeMutablePointer<AVStream>) {
         let raw = packet.pointer.pointee
         let time = raw.pts != av1d_nopts_value() ? raw.pts : raw.dts
         guard time != av1d_nopts_value() else { return }
-        let begins = Double(time) * av_q2d(timeBase)
-        let ends = Double(time + max(raw.duration, 0)) * av_q2d(timeBase)
+        let timeBase = av_q2d(stream.pointee.time_base)
+        let duration = raw.duration > 0 ? Double(raw.duration) * timeBase : Self.nominalDuration(of: stream)
+        let begins = Double(time) * timeBase
         start = min(start ?? begins, begins)
-        end = max(end ?? ends, ends)
+        end = max(end ?? begins + duration, begins + duration)
+        if stream.parameters.pointee.codec_type == AVMEDIA_TYPE_AUDIO { longestAudioPacket = max(longestAudioPacket, duration) }
     }
 
     /// From `origin` (the declared start, when the source has one) or the first packet to the last end.
     func seconds(from origin: Double?) -> Double {
         guard let start, let end else { return 0 }
         return end - (origin ?? start)
+    }
+
+    /// How far a length measured from packets may differ from a header's: one frame, plus one
+    /// audio packet (ASF headers round to packets), plus rounding of the time bases.
+    func lengthTolerance(frameSeconds: Double) -> Double {
+        SourceCoverage.tolerance(frameSeconds: frameSeconds) + longestAudioPacket
+    }
+
+    /// A packet's length when the container does not store it (ASF and AVI video, for one):
+    /// one frame at the stream's rate, or one audio frame.
+    private static func nominalDuration(of stream: UnsafeMutablePointer<AVStream>) -> Double {
+        let parameters = stream.parameters.pointee
+        let rate = stream.pointee.avg_frame_rate
+        switch parameters.codec_type {
+        case AVMEDIA_TYPE_VIDEO where rate.num > 0 && rate.den > 0: return 1 / av_q2d(rate)
+        case AVMEDIA_TYPE_AUDIO where parameters.frame_size > 0 && parameters.sample_rate > 0:
+            return Double(parameters.frame_size) / Double(parameters.sample_rate)
+        default: return 0
+        }
     }
 }
 
@@ -55,7 +78,7 @@ struct SourceCoverage {
     /// Broken packets or frames a long, slightly damaged file may lose: one in ten thousand.
     static func tolerableLosses(frames: Int) -> Int { max(1, frames / 10_000) }
 
-    /// Lengths agree when they differ by at most one frame (plus rounding of the time bases).
+    /// Video lengths agree when they differ by at most one frame (plus rounding of the time bases).
     static func tolerance(frameSeconds: Double) -> Double { frameSeconds + 0.002 }
 
     func check(_ report: DecodeReport) throws(EncodeError) {
@@ -63,7 +86,7 @@ struct SourceCoverage {
             throw .incompleteSource(.decodeErrors(lost: report.corruptPackets, frames: report.framesDecoded))
         }
         let decodable = report.span.seconds(from: facts.startSeconds)
-        if let declared = facts.declaredSeconds, decodable < declared - Self.tolerance(frameSeconds: frameSeconds) {
+        if let declared = facts.declaredSeconds, decodable < declared - report.span.lengthTolerance(frameSeconds: frameSeconds) {
             throw .incompleteSource(.truncated(decodableSeconds: decodable, declaredSeconds: declared))
         }
         if let declared = facts.stream(videoIndex)?.frameCount, report.videoPackets < declared - 1 {

@@ -11,8 +11,9 @@ public struct SourceFacts: Sendable, Codable, Equatable {
         public var isAttachedPicture: Bool
         /// Seconds; nil when the container does not say.
         public var startSeconds: Double?
-        /// The stream's duration in the header (MP4 and AVI declare one per stream; Matroska
-        /// none, and libavformat then copies the file's length into streams it saw no packet of).
+        /// The stream's own duration, from an MP4/MOV track header (after its edit list). Other
+        /// containers' per-stream durations are not the stream's own: Matroska has none (libavformat
+        /// copies the file's length in), ASF's are the file's play time, rounded.
         public var durationSeconds: Double?
         /// How many packets an MP4/MOV file's sample table has the stream present, after its edit
         /// lists (libavformat's index, less the entries marked discard: a cut made without
@@ -68,7 +69,7 @@ public struct SourceFacts: Sendable, Codable, Equatable {
             return Stream(index: index, kind: described.kind, codec: described.codecName,
                           isAttachedPicture: described.isAttachedPicture,
                           startSeconds: start == av1d_nopts_value() ? nil : Double(start) * timeBase,
-                          durationSeconds: fromHeaders && stream.pointee.duration > 0 ? Double(stream.pointee.duration) * timeBase : nil,
+                          durationSeconds: sampleTables && stream.pointee.duration > 0 ? Double(stream.pointee.duration) * timeBase : nil,
                           frameCount: sampleTables ? Self.presentedPackets(stream) : nil)
         }
     }

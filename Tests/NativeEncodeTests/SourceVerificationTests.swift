@@ -9,6 +9,7 @@ struct SourceVerificationTests {
     @Test("every good fixture passes verification against its source's declarations", arguments: [
         "multitrack.mkv", "hdr10.mkv", "vfr.mkv", "oddsize.mkv", "tiny.mkv", "bframes-movtext.mp4", "offset.mp4",
         "yuv422.mkv", "yuv444.mkv", "dolby-vision.mp4", "dropped-frames.avi", "edit-cut.mp4",
+        "asf.wmv",
     ])
     func goodFixturesVerify(name: String) throws {
         let scratch = try Scratch()
