@@ -364,6 +364,44 @@ if need truncated.mkv; then
   finish truncated.mkv
 fi
 
+if need cut-short.mp4; then
+  # A copy that died part-way: the header (moov first, as after -movflags +faststart) declares
+  # 10 s and 250 frames, but only the first 40 % of the bytes (about 4 s) arrived.
+  "${FF[@]}" \
+    -f lavfi -i "testsrc2=size=320x240:rate=25:duration=10" \
+    -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=10" \
+    -map 0:v -map 1:a "${X264[@]}" -pix_fmt yuv420p -g 50 -c:a aac -b:a 64k \
+    "${BITEXACT[@]}" -movflags +faststart "$WORK/whole10.mp4"
+  head -c $(( $(file_size "$WORK/whole10.mp4") * 40 / 100 )) "$WORK/whole10.mp4" >"$(tmp cut-short.mp4)"
+  finish cut-short.mp4
+fi
+
+if need edit-cut.mp4; then
+  # A cut made without re-encoding, as `ffmpeg -ss -c copy` makes them: the edit list starts the
+  # title at 0.5 s and hides the packets from the keyframe before it (kept to decode from).
+  "${FF[@]}" -ss 0.5 -i "$BBB" -t 1.5 -map 0 -c copy -fflags +bitexact -map_metadata -1 "$(tmp edit-cut.mp4)"
+  finish edit-cut.mp4
+fi
+if need asf.wmv; then
+  # Windows Media: its header's length (3.11 s) runs an audio packet past the last packet's end
+  # (3.064 s); a length check must allow for that grain.
+  "${FF[@]}" \
+    -f lavfi -i "testsrc2=size=320x240:rate=25:duration=3" \
+    -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=3.2" \
+    -c:v wmv2 -c:a wmav2 -shortest "${BITEXACT[@]}" "$(tmp asf.wmv)"
+  finish asf.wmv
+fi
+if need dropped-frames.avi; then
+  # AVI written from a variable-rate stream: the muxer fills the 11 missing frames with empty
+  # placeholder chunks, which its header counts (101 frames); a reader delivers the 89 real ones.
+  "${FF[@]}" \
+    -f lavfi -i "testsrc2=size=320x240:rate=25:duration=4" \
+    -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=4" \
+    -vf "select='not(between(n,20,30))'" -fps_mode vfr -c:v mpeg4 -q:v 5 -c:a mp3 -b:a 64k \
+    "${BITEXACT[@]}" "$(tmp dropped-frames.avi)"
+  finish dropped-frames.avi
+fi
+
 # ---------------------------------------------------------------------------
 # 10. Picture shape, from the real footage (issue 10's video rows)
 # ---------------------------------------------------------------------------
@@ -476,7 +514,8 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
   audio-only.m4a empty.mp4 garbage.mkv text.mp4 truncated.mp4 truncated.mkv
   rotate90.mp4 rotate180.mp4 rotate270.mp4 rotate-sei.mkv size-change-h264.ts size-change-mpeg2.ts
   hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
-  rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov)
+  rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov
+  cut-short.mp4 edit-cut.mp4 dropped-frames.avi asf.wmv)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do

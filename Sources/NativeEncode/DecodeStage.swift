@@ -15,12 +15,14 @@ enum PipelineItem: ~Copyable {
 /// What the decode thread noticed along the way.
 struct DecodeReport: Sendable {
     var framesDecoded = 0
+    /// Video packets read that are presented (not marked discard by an edit list).
+    var videoPackets = 0
     var corruptPackets = 0
     var repairedTimestamps = 0
-    /// A read error that ended the input early (a truncated download, a bad sector).
-    var readError: String?
     /// What was done to the pictures' shape (rotation, deinterlacing, size changes).
     var pictureNotes: [String] = []
+    /// The times the read covered, every stream included: held against the declared length.
+    var span = ReadSpan()
 }
 
 /// The decode side of the pipeline: demux, decode the video, convert pixels, convert
@@ -69,23 +71,27 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                 switch input.read(into: packet) {
                 case .packet:
                     let index = packet.streamIndex
+                    report.span.note(packet, in: input.stream(index))
+                    let presented = packet.pointer.pointee.flags & AV_PKT_FLAG_DISCARD == 0
                     if index == videoIndex {
+                        if presented { report.videoPackets += 1 }
                         if decoder.send(packet) != nil { report.corruptPackets += 1 }
                         packet.unref()
                         guard try drainDecoder(frame, into: queue) else { return }
                     } else if let converted = try subtitles.convert(packet) {
                         packet.unref()
                         guard queue.push(.passthrough(converted)) else { return }
-                    } else if keptStreams.contains(index) {
+                    } else if keptStreams.contains(index) && (presented || isPreRoll(packet)) {
                         guard queue.push(.passthrough(try Packet(movingFrom: packet))) else { return }
                     } else {
                         packet.unref()
                     }
                 case .endOfFile:
+                    // A read error ends the job: an encode of part of the source must not replace it.
+                    if let failure = input.ioError { throw input.readFailure(failure) }
                     break reading
                 case .failed(let failure):
-                    report.readError = failure.message
-                    break reading
+                    throw input.readFailure(failure)
                 }
             }
             if stop.isRaised { queue.push(.failed(.cancelled)); return }
@@ -132,6 +138,17 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
             guard queue.push(.picture(picture), bytes: bytes) else { return false }
         }
         return true
+    }
+
+    /// Whether a packet an MP4 edit list hides is the one just before its stream's first shown
+    /// packet (AAC's priming, which the decoder needs). Earlier hidden ones, such as the second of
+    /// audio before a cut made without re-encoding, are never shown: copied, they would play
+    /// before the picture starts.
+    private func isPreRoll(_ packet: borrowing Packet) -> Bool {
+        let raw = packet.pointer.pointee
+        let start = input.stream(Int(raw.stream_index)).pointee.start_time
+        guard start != av1d_nopts_value(), raw.pts != av1d_nopts_value() else { return true }
+        return raw.pts + 2 * max(raw.duration, 0) > start
     }
 
     private var segmentComplete: Bool {

@@ -24,6 +24,10 @@ public struct EncodeSummary: Sendable, Codable {
     public var peakQueuedFrameBytes: Int
     /// Kind of each output stream, in order ("video", "audio", "subtitle", "attachment").
     public var streamKinds: [String]
+    /// What the source declares, read apart from the encode: what the verifier holds the output to.
+    public var source: SourceFacts
+    /// What became of each source stream, in source order.
+    public var streams: [StreamFate]
     /// Things worth knowing: dropped or converted streams, repaired timestamps, HDR caveats.
     public var notes: [String]
 
@@ -33,7 +37,7 @@ public struct EncodeSummary: Sendable, Codable {
     // trip (`peakRSSBytes` → `peak_rss_bytes` → `peakRssBytes`).
     private enum CodingKeys: String, CodingKey {
         case input, output, encoder, preset, crf, bitDepth, threads, cpus, width, height, framesDecoded, framesEncoded
-        case durationSeconds, wallSeconds, fps, inputBytes, outputBytes, peakQueuedFrameBytes, streamKinds, notes
+        case durationSeconds, wallSeconds, fps, inputBytes, outputBytes, peakQueuedFrameBytes, streamKinds, source, streams, notes
         case peakRSSBytes = "peakRssBytes"
     }
 }

@@ -48,6 +48,8 @@ public enum EncodeError: Error, CustomStringConvertible, Sendable {
     case output(String)
     /// A system call failed; the errno is kept (a full disk is not a bad file).
     case system(SystemError)
+    /// The source could not be read to its end: an encode of it would replace a title with less.
+    case incompleteSource(SourceShortfall)
     /// The caller asked the encode to stop.
     case cancelled
 
@@ -60,6 +62,7 @@ public enum EncodeError: Error, CustomStringConvertible, Sendable {
         case .encoder(let why): "encoder: \(why)"
         case .output(let why): "output: \(why)"
         case .system(let failure): failure.description
+        case .incompleteSource(let shortfall): shortfall.description
         case .cancelled: "cancelled"
         }
     }
@@ -70,4 +73,31 @@ extension EncodeError {
     static func system<T>(_ body: () throws(SystemError) -> T) throws(EncodeError) -> T {
         do { return try body() } catch { throw .system(error) }
     }
+}
+
+/// How a read of the source fell short of the whole file.
+public enum SourceShortfall: Sendable, Equatable, CustomStringConvertible {
+    /// The file system or the demuxer failed `percent` of the way into the file (by bytes;
+    /// nil when the input has no byte position).
+    case readError(percent: Int?, message: String)
+    /// The video decoder rejected more packets than a damaged but usable file may lose.
+    case decodeErrors(lost: Int, frames: Int)
+    /// The read ended cleanly, but before the length the header declares.
+    case truncated(decodableSeconds: Double, declaredSeconds: Double)
+    /// Fewer video packets read than the header's sample table counts.
+    case missingFrames(read: Int, declared: Int)
+
+    public var description: String {
+        switch self {
+        case .readError(let percent?, let message): "read error at \(percent)% (\(message))"
+        case .readError(nil, let message): "read error (\(message))"
+        case .decodeErrors(let lost, let frames): "\(lost) video packets or frames do not decode (\(frames) did)"
+        case .truncated(let decodable, let declared):
+            "source is truncated: \(Self.seconds(decodable)) s of \(Self.seconds(declared)) s decodable"
+        case .missingFrames(let read, let declared): "source is truncated: \(read) of \(declared) video frames readable"
+        }
+    }
+
+    /// Tenths of a second: "4.0", "10.0".
+    private static func seconds(_ value: Double) -> String { "\((value * 10).rounded() / 10)" }
 }

@@ -45,19 +45,6 @@ struct StreamPlan {
         }
     }
 
-    /// What a reader will see in the output, stream by stream (cover art reads back as an attachment).
-    func outputKinds(_ source: SourceInfo) -> [String] {
-        actions.enumerated().compactMap { index, action in
-            switch action {
-            case .drop: nil
-            case .encodeVideo: "video"
-            case .convertToSRT: "subtitle"
-            case .coverArtAttachment: "attachment"
-            case .copy: source.streams[index].kind.rawValue
-            }
-        }
-    }
-
     var notes: [String] {
         actions.enumerated().compactMap { index, action in
             switch action {

@@ -22,6 +22,8 @@ public struct Transcoder: Sendable {
         let cpus = settings.cpus ?? CPUAffinity.current()
         let threads = settings.threads ?? max(cpus.count, 1)
 
+        // What the source declares, through an open of its own: the measure of the encode's read.
+        let declared = try SourceFacts(path: inputPath)
         let input = try MediaInput(path: inputPath)
         let source = SourceInfo(input)
         guard let videoIndex = source.videoIndex else { throw .nothingToDo(.noVideoStream) }
@@ -33,6 +35,7 @@ public struct Transcoder: Sendable {
         let subtitles = try SubtitleConverters(plan, input: input)
         let muxer = try MatroskaOutput(path: temporaryPath)
         let mapping = try OutputLayout.build(plan, input: input, output: muxer, converters: subtitles)
+        let fates = StreamFate.account(plan, mapping: mapping, input: input, output: muxer)
         let videoStream = input.stream(videoIndex)
         let timeBases = (0..<input.streamCount).map { input.stream($0).pointee.time_base }
         let frameRate = SourceInfo.nominalFrameRate(of: videoStream)
@@ -65,6 +68,10 @@ public struct Transcoder: Sendable {
         var notes = plan.notes
         let resolved = try encodeAll(queue: queue, session: &session, source: source, videoStream: videoStream,
                                      frameRate: frameRate, threads: threads, stop: stop, report: &report, notes: &notes)
+        // A segment is part of the source by request; a whole encode must have read all of it.
+        if settings.segment == nil {
+            try SourceCoverage(facts: declared, videoIndex: videoIndex, frameSeconds: 1 / av_q2d(frameRate)).check(report)
+        }
         try session.finish()
         decodeThread.join()
         try EncodeError.system { () throws(SystemError) in
@@ -75,7 +82,6 @@ public struct Transcoder: Sendable {
         notes += report.pictureNotes
         if report.corruptPackets > 0 { notes.append("\(report.corruptPackets) corrupt video packets or frames skipped") }
         if report.repairedTimestamps > 0 { notes.append("\(report.repairedTimestamps) out-of-order timestamps repaired") }
-        if let readError = report.readError { notes.append("input ended early: \(readError)") }
         let wall = session.meter.elapsed
         return EncodeSummary(
             input: inputPath, output: outputPath, encoder: resolved.name, preset: resolved.config.preset,
@@ -86,7 +92,7 @@ public struct Transcoder: Sendable {
             fps: wall > 0 ? Double(session.framesEncoded) / wall : 0,
             inputBytes: OutputTarget.size(of: inputPath), outputBytes: OutputTarget.size(of: outputPath),
             peakRSSBytes: ProcessMemory.peakRSS(), peakQueuedFrameBytes: queue.peakHeldBytes,
-            streamKinds: plan.outputKinds(source), notes: notes)
+            streamKinds: fates.compactMap(\.outputKind), source: declared, streams: fates, notes: notes)
     }
 
     /// Takes items until the first picture (which decides the encoder), then runs the encoder.

@@ -25,11 +25,18 @@ struct EncodeCommand: ParsableCommand {
         let stop = StopFlag()
         let signals = SignalWatch(stop: stop)
         defer { signals.cancel() }
-        do {
+        do throws(EncodeError) {
             let summary = try Transcoder(settings: options.settings)
                 .encode(input: input, output: options.destination, overwrite: options.overwrite,
                         observer: display.observer, stop: stop)
             display.finish()
+            do throws(EncodeError) {
+                _ = try OutputVerifier.verify(path: summary.output, summary: summary)
+            } catch {
+                // An output that does not hold the whole source is not left behind to be mistaken for it.
+                unlink(summary.output)
+                throw error
+            }
             print(summary.report)
         } catch {
             display.finish()

@@ -60,8 +60,7 @@ struct WorkerCommand: ParsableCommand {
                 observer: { emit(WorkerMessage(event: .progress, progress: $0)) }, stop: stop)
             emit(WorkerMessage(event: .stage, stage: "verifying"))
             let report = try OutputVerifier.verify(
-                path: summary.output, expectedFrames: summary.framesDecoded,
-                expectedDurationSeconds: summary.durationSeconds, expectedStreamKinds: summary.streamKinds,
+                path: summary.output, summary: summary,
                 progress: { emit(WorkerMessage(event: .stage, stage: "verifying \($0) frames")) })
             emit(WorkerMessage(event: .verified, summary: summary, verification: report))
         } catch .nothingToDo(let reason) {

@@ -35,10 +35,11 @@ struct Run {
     let stderr: String
 
     @discardableResult
-    init(_ executable: String, _ arguments: [String]) throws {
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -151,4 +152,22 @@ func encodeFixture(_ name: String, in scratch: Scratch, settings: EncodeSettings
     let output = scratch.path((name as NSString).deletingPathExtension + ".av1.mkv")
     let summary = try Transcoder(settings: settings).encode(input: Fixtures.path(name), output: output, observer: observer)
     return (summary, output)
+}
+
+/// scripts/fault-injection/eio-after.c built for this test run: with it preloaded, reads of one
+/// file fail with EIO past a byte offset (a NAS or USB disk giving up part-way through a file).
+enum ReadFault {
+    static let library: String = {
+        let source = Fixtures.root.appendingPathComponent("scripts/fault-injection/eio-after.c").path
+        let built = FileManager.default.temporaryDirectory.appendingPathComponent("av1d-eio-after-\(getpid()).so").path
+        let cc = try? Run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O2", "-o", built, source, "-ldl"])
+        precondition(cc?.status == 0, "building the EIO shim failed: \(cc?.stderr ?? "cc not found")")
+        return built
+    }()
+
+    /// The environment that makes reads of `path` fail once `fraction` of its bytes were read.
+    static func environment(failing path: String, after fraction: Double) -> [String: String] {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        return ["LD_PRELOAD": library, "AV1D_EIO_PATH": path, "AV1D_EIO_AFTER": String(Int(Double(size) * fraction))]
+    }
 }

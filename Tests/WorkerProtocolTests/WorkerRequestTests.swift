@@ -95,8 +95,16 @@ struct WorkerMessageTests {
             input: "/a.mp4", output: "/b.mkv", encoder: "SVT-AV1", preset: 4, crf: 23, bitDepth: 10, threads: 2,
             cpus: CPUSet([0, 1]), width: 1920, height: 1080, framesDecoded: 100, framesEncoded: 100, durationSeconds: 4,
             wallSeconds: 9, fps: 11, inputBytes: 1000, outputBytes: 500, peakRSSBytes: 600 << 20,
-            peakQueuedFrameBytes: 3 << 20, streamKinds: ["video", "audio"], notes: ["a note"])
+            peakQueuedFrameBytes: 3 << 20, streamKinds: ["video", "audio"],
+            source: SourceFacts(formatName: "mov,mp4,m4a,3gp,3g2,mj2", startSeconds: 0, declaredSeconds: 4, streams: [
+                .init(index: 0, kind: .video, codec: "h264", durationSeconds: 4, frameCount: 100),
+                .init(index: 1, kind: .audio, codec: "aac"),
+            ]),
+            streams: [StreamFate(sourceIndex: 0, outcome: .encoded, outputKind: "video", outputCodec: "av1"),
+                      StreamFate(sourceIndex: 1, outcome: .dropped, reason: "a rule")],
+            notes: ["a note"])
         let verified = try #require(WorkerMessage.parse(WorkerMessage(event: .verified, summary: summary).line().dropLast()))
         #expect(verified.summary?.peakRSSBytes == 600 << 20 && verified.summary?.cpus == CPUSet([0, 1]))
+        #expect(verified.summary?.source == summary.source && verified.summary?.streams == summary.streams)
     }
 }

@@ -1,0 +1,54 @@
+import AV1Daemon
+import Foundation
+import Testing
+
+/// The daemon never replaces a title with less of it: a source that cannot be read to its
+/// declared end fails its job with the reason, and the original stays byte for byte.
+@Suite("Daemon: verification against the source", .serialized)
+struct SourceVerificationDaemonTests {
+    @Test("a read error mid-file and a truncated file: Failed with the reason, originals byte-identical, no Success")
+    func incompleteSources() throws {
+        let daemon = try DaemonHarness(["max_attempts": "1", "schedule_order": "\"path\""])
+        let flaky = try daemon.add("multitrack.mkv", as: "flaky.mkv")
+        let cut = try daemon.add("cut-short.mp4")
+        try daemon.add("hdr10.mkv")
+        let before = [flaky: Media.sha(flaky), cut: Media.sha(cut)]
+
+        try daemon.start(environment: ReadFault.environment(failing: flaky, after: 0.75))
+        #expect(daemon.wait {
+            daemon.records(for: "flaky.mkv").last?.status == .failed && daemon.records(for: "cut-short.mp4").last?.status == .failed
+                && daemon.records(for: "hdr10.mkv").last?.status == .success
+        }, "\(daemon.log)")
+        #expect(try daemon.stop().status == 0)
+
+        let readError = daemon.records(for: "flaky.mkv").last?.reason ?? ""
+        #expect(readError.contains(try Regex("^read error at [0-9]+% \\(Input/output error\\)$")), "reason: \(readError)")
+        let truncated = daemon.records(for: "cut-short.mp4").last?.reason ?? ""
+        #expect(truncated == "source is truncated: 3.9 s of 10.0 s decodable", "reason: \(truncated)")
+        for name in ["flaky.mkv", "cut-short.mp4"] {
+            #expect(!daemon.records(for: name).contains { $0.status == .success }, "\(name) has no Success")
+        }
+        for (path, sha) in before { #expect(Media.sha(path) == sha, "\(path) changed") }
+        #expect(!daemon.files().contains("cut-short.mkv"), "no replacement beside the original")
+        #expect(Media.videoCodec(daemon.library + "/hdr10.mkv").hasPrefix("av1"), "the good file next to them was replaced")
+    }
+}
+
+/// scripts/fault-injection/eio-after.c built for this test run: preloaded, it makes reads of one
+/// file fail with EIO past a byte offset, in the daemon and the workers it starts.
+enum ReadFault {
+    static let library: String = {
+        let source = URL(fileURLWithPath: DaemonHarness.fixtures).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/fault-injection/eio-after.c").path
+        let built = FileManager.default.temporaryDirectory.appendingPathComponent("av1d-eio-after-\(getpid()).so").path
+        let cc = Media.run(["cc", "-shared", "-fPIC", "-O2", "-o", built, source, "-ldl"])
+        precondition(cc.status == 0, "building the EIO shim failed: \(cc.output)")
+        return built
+    }()
+
+    /// The environment that makes reads of `path` fail once `fraction` of its bytes were read.
+    static func environment(failing path: String, after fraction: Double) -> [String: String] {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        return ["LD_PRELOAD": library, "AV1D_EIO_PATH": path, "AV1D_EIO_AFTER": String(Int(Double(size) * fraction))]
+    }
+}
