@@ -4,7 +4,7 @@
 # the tests use as an independent reader (the engine itself never runs them).
 set -euo pipefail
 
-PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavfilter-dev
+PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavfilter-dev libswresample-dev
           libsvtav1enc-dev libaom-dev ffmpeg svt-av1 python3-pip fonts-dejavu-core tmux curl mkvtoolnix)
 
 missing=()

@@ -469,6 +469,61 @@ for codec in qtrle png; do
 done
 
 # ---------------------------------------------------------------------------
+# 11. Legacy and broadcast sources, all cut from the real footage (BBB, 5.1 AAC
+#     audio): old containers with audio codecs Matroska holds only as A_MS/ACM
+#     or not at all, broadcast clocks, a recording joined with cat.
+# ---------------------------------------------------------------------------
+SMALL=(-vf scale=320:180 -c:v libx264 -preset veryfast -threads 1 -pix_fmt yuv420p)
+# WMV: WMV2 video, WMA v2 audio (copied as A_MS/ACM).
+if need legacy.wmv; then
+  "${FF[@]}" -i "$BBB" -t 2 -vf scale=320:180 -c:v wmv2 -b:v 300k -c:a wmav2 -ac 2 -b:a 64k \
+    "${BITEXACT[@]}" "$(tmp legacy.wmv)"
+  finish legacy.wmv
+fi
+# DVB broadcast: AAC in LATM framing (aac_latm), clock starting at 26001.4 s, no
+# default flags (MPEG-TS has none).
+if need broadcast.ts; then
+  "${FF[@]}" -i "$BBB" -t 2 "${SMALL[@]}" -c:a aac -b:a 64k -f mpegts -mpegts_flags latm \
+    -output_ts_offset 26000 "${BITEXACT[@]}" "$(tmp broadcast.ts)"
+  finish broadcast.ts
+fi
+# Blu-ray: 24-bit LPCM (pcm_bluray, no WAV tag: converted to FLAC) in M2TS.
+if need bluray.m2ts; then
+  "${FF[@]}" -i "$BBB" -t 1 "${SMALL[@]}" -c:a pcm_bluray -ac 2 -sample_fmt s32 -f mpegts -mpegts_m2ts_mode 1 \
+    "${BITEXACT[@]}" "$(tmp bluray.m2ts)"
+  finish bluray.m2ts
+fi
+# DVD-era AVI: MPEG-4 ASP video and six audio tracks, every PCM/ADPCM flavour AVI rips carry.
+if need dvd-audio.avi; then
+  "${FF[@]}" -i "$BBB" -t 1 -vf scale=320:180 -map 0:v -map 0:a -map 0:a -map 0:a -map 0:a -map 0:a -map 0:a \
+    -c:v mpeg4 -q:v 5 -ac 1 -ar 22050 -c:a:0 pcm_s16le -c:a:1 pcm_u8 -c:a:2 pcm_alaw -c:a:3 pcm_mulaw \
+    -c:a:4 adpcm_ima_wav -c:a:5 adpcm_ms "${BITEXACT[@]}" "$(tmp dvd-audio.avi)"
+  finish dvd-audio.avi
+fi
+# Old QuickTime: IMA4 ADPCM (adpcm_ima_qt: no Matroska ID, no WAV tag, lossy: converted to Opus).
+if need quicktime-ima4.mov; then
+  "${FF[@]}" -i "$BBB" -t 1 "${SMALL[@]}" -c:a adpcm_ima_qt -ac 2 -ar 44100 "${BITEXACT[@]}" "$(tmp quicktime-ima4.mov)"
+  finish quicktime-ima4.mov
+fi
+# Two TS recordings joined with cat: the second half's clock starts again at 1.4 s.
+if need joined.ts; then
+  for part in 0 2; do
+    "${FF[@]}" -ss "$part" -i "$BBB" -t 2 "${SMALL[@]}" -c:a mp2 -b:a 128k -ac 2 -f mpegts \
+      "${BITEXACT[@]}" "$WORK/part$part.ts"
+  done
+  cat "$WORK/part0.ts" "$WORK/part2.ts" >"$(tmp joined.ts)"
+  finish joined.ts
+fi
+# MP4 whose cover art (a PNG) is stream 0, before the picture and the sound.
+if need cover-first.mp4; then
+  "${FF[@]}" -f lavfi -i "testsrc=size=96x96:rate=1" -frames:v 1 -fflags +bitexact -flags:v +bitexact "$WORK/cover-first.png"
+  "${FF[@]}" -i "$WORK/cover-first.png" -i "$BBB" -t 1 -map 0:v -map 1:v -map 1:a \
+    -c:v:0 png -disposition:v:0 attached_pic -c:v:1 libx264 -preset veryfast -threads 1 -vf:v:1 scale=320:180 \
+    -c:a copy "${BITEXACT[@]}" "$(tmp cover-first.mp4)"
+  finish cover-first.mp4
+fi
+
+# ---------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------
 FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mkv
@@ -476,7 +531,8 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
   audio-only.m4a empty.mp4 garbage.mkv text.mp4 truncated.mp4 truncated.mkv
   rotate90.mp4 rotate180.mp4 rotate270.mp4 rotate-sei.mkv size-change-h264.ts size-change-mpeg2.ts
   hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
-  rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov)
+  rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov
+  legacy.wmv broadcast.ts bluray.m2ts dvd-audio.avi quicktime-ima4.mov joined.ts cover-first.mp4)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do

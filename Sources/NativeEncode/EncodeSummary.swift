@@ -24,6 +24,8 @@ public struct EncodeSummary: Sendable, Codable {
     public var peakQueuedFrameBytes: Int
     /// Kind of each output stream, in order ("video", "audio", "subtitle", "attachment").
     public var streamKinds: [String]
+    /// What happened to every input stream (encode, copy, convert, attach, drop) and why.
+    public var streams: [StreamDecision]
     /// Things worth knowing: dropped or converted streams, repaired timestamps, HDR caveats.
     public var notes: [String]
 
@@ -33,7 +35,7 @@ public struct EncodeSummary: Sendable, Codable {
     // trip (`peakRSSBytes` → `peak_rss_bytes` → `peakRssBytes`).
     private enum CodingKeys: String, CodingKey {
         case input, output, encoder, preset, crf, bitDepth, threads, cpus, width, height, framesDecoded, framesEncoded
-        case durationSeconds, wallSeconds, fps, inputBytes, outputBytes, peakQueuedFrameBytes, streamKinds, notes
+        case durationSeconds, wallSeconds, fps, inputBytes, outputBytes, peakQueuedFrameBytes, streamKinds, streams, notes
         case peakRSSBytes = "peakRssBytes"
     }
 }

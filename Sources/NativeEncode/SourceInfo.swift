@@ -119,18 +119,24 @@ extension SourceStream {
     init(_ stream: UnsafeMutablePointer<AVStream>) {
         let parameters = stream.parameters.pointee
         index = Int(stream.pointee.index)
-        switch parameters.codec_type {
-        case AVMEDIA_TYPE_VIDEO: kind = .video
-        case AVMEDIA_TYPE_AUDIO: kind = .audio
-        case AVMEDIA_TYPE_SUBTITLE: kind = .subtitle
-        case AVMEDIA_TYPE_ATTACHMENT: kind = .attachment
-        case AVMEDIA_TYPE_DATA: kind = .data
-        default: kind = .unknown
-        }
+        kind = Kind(parameters.codec_type)
         codecName = String(cString: avcodec_get_name(parameters.codec_id))
         isAttachedPicture = stream.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0
         language = MetadataDictionary.value(stream.pointee.metadata, "language")
         title = MetadataDictionary.value(stream.pointee.metadata, "title")
+    }
+}
+
+extension SourceStream.Kind {
+    init(_ type: AVMediaType) {
+        switch type {
+        case AVMEDIA_TYPE_VIDEO: self = .video
+        case AVMEDIA_TYPE_AUDIO: self = .audio
+        case AVMEDIA_TYPE_SUBTITLE: self = .subtitle
+        case AVMEDIA_TYPE_ATTACHMENT: self = .attachment
+        case AVMEDIA_TYPE_DATA: self = .data
+        default: self = .unknown
+        }
     }
 }
 

@@ -30,21 +30,20 @@ public struct Transcoder: Sendable {
         let temporaryPath = OutputTarget.temporaryPath(for: outputPath)
         defer { unlink(temporaryPath) }
         let plan = StreamPlan(input, videoIndex: videoIndex)
-        let subtitles = try SubtitleConverters(plan, input: input)
+        let converters = try StreamConverters(plan, input: input)
         let muxer = try MatroskaOutput(path: temporaryPath)
-        let mapping = try OutputLayout.build(plan, input: input, output: muxer, converters: subtitles)
+        let mapping = try OutputLayout.build(plan, input: input, output: muxer, converters: converters)
         let videoStream = input.stream(videoIndex)
         let timeBases = (0..<input.streamCount).map { input.stream($0).pointee.time_base }
         let frameRate = Self.nominalFrameRate(of: videoStream)
         let frameDuration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), videoStream.pointee.time_base)
-        let keptStreams = Set(plan.actions.indices.filter { plan.actions[$0] == .copy })
 
         let decoder = try VideoDecoder(stream: videoStream, threads: 0)
         var session = MuxSession(muxer: muxer, mapping: mapping, inputTimeBases: timeBases, videoInputIndex: videoIndex,
                                  meter: ProgressMeter(framesTotal: settings.segment?.frames ?? source.estimatedFrames,
                                                       observer: observer))
         let stage = DecodeStage(input: input, decoder: decoder, converter: PixelConverter(bitDepth: settings.bitDepth),
-                                subtitles: subtitles, videoIndex: videoIndex, keptStreams: keptStreams,
+                                converters: converters, videoIndex: videoIndex, copiedStreams: plan.copiedStreams,
                                 nominalFrameDuration: frameDuration, segment: settings.segment,
                                 deinterlace: settings.deinterlace)
 
@@ -76,6 +75,12 @@ public struct Transcoder: Sendable {
         if report.corruptPackets > 0 { notes.append("\(report.corruptPackets) corrupt video packets or frames skipped") }
         if report.repairedTimestamps > 0 { notes.append("\(report.repairedTimestamps) out-of-order timestamps repaired") }
         if let readError = report.readError { notes.append("input ended early: \(readError)") }
+        for jump in report.timestampJumps {
+            notes.append(String(format: "source clock jumped by %+.3f s at %.3f s (joined recording?): the later part follows on", jump.bySeconds, jump.atSeconds))
+        }
+        if report.captionedFrames > 0 {
+            notes.append("closed captions (CEA-608/708) in \(report.captionedFrames) video frames are lost: AV1 in Matroska cannot carry them")
+        }
         let wall = session.meter.elapsed
         return EncodeSummary(
             input: inputPath, output: outputPath, encoder: resolved.name, preset: resolved.config.preset,
@@ -86,7 +91,7 @@ public struct Transcoder: Sendable {
             fps: wall > 0 ? Double(session.framesEncoded) / wall : 0,
             inputBytes: OutputTarget.size(of: inputPath), outputBytes: OutputTarget.size(of: outputPath),
             peakRSSBytes: ProcessMemory.peakRSS(), peakQueuedFrameBytes: queue.peakHeldBytes,
-            streamKinds: plan.outputKinds(source), notes: notes)
+            streamKinds: plan.outputKinds(source), streams: plan.decisions, notes: notes)
     }
 
     /// Takes items until the first picture (which decides the encoder), then runs the encoder.

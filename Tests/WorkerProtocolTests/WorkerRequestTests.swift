@@ -95,8 +95,12 @@ struct WorkerMessageTests {
             input: "/a.mp4", output: "/b.mkv", encoder: "SVT-AV1", preset: 4, crf: 23, bitDepth: 10, threads: 2,
             cpus: CPUSet([0, 1]), width: 1920, height: 1080, framesDecoded: 100, framesEncoded: 100, durationSeconds: 4,
             wallSeconds: 9, fps: 11, inputBytes: 1000, outputBytes: 500, peakRSSBytes: 600 << 20,
-            peakQueuedFrameBytes: 3 << 20, streamKinds: ["video", "audio"], notes: ["a note"])
+            peakQueuedFrameBytes: 3 << 20, streamKinds: ["video", "audio"],
+            streams: [StreamDecision(index: 1, kind: "audio", codec: "adpcm_ima_qt", action: .convert(to: .opus(bitRate: 128_000)),
+                                     why: "Matroska cannot hold adpcm_ima_qt")],
+            notes: ["a note"])
         let verified = try #require(WorkerMessage.parse(WorkerMessage(event: .verified, summary: summary).line().dropLast()))
         #expect(verified.summary?.peakRSSBytes == 600 << 20 && verified.summary?.cpus == CPUSet([0, 1]))
+        #expect(verified.summary?.streams == summary.streams)
     }
 }
