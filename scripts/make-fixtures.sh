@@ -514,13 +514,26 @@ if need joined.ts; then
   cat "$WORK/part0.ts" "$WORK/part2.ts" >"$(tmp joined.ts)"
   finish joined.ts
 fi
-# MP4 whose cover art (a PNG) is stream 0, before the picture and the sound.
+# MP4 whose tags box (with a PNG cover) precedes the tracks, as some taggers write it: the
+# demuxer then lists the cover art as stream 0, before the picture and the sound.
 if need cover-first.mp4; then
   "${FF[@]}" -f lavfi -i "testsrc=size=96x96:rate=1" -frames:v 1 -fflags +bitexact -flags:v +bitexact "$WORK/cover-first.png"
-  "${FF[@]}" -i "$WORK/cover-first.png" -i "$BBB" -t 1 -map 0:v -map 1:v -map 1:a \
-    -c:v:0 png -disposition:v:0 attached_pic -c:v:1 libx264 -preset veryfast -threads 1 -vf:v:1 scale=320:180 \
-    -c:a copy "${BITEXACT[@]}" "$(tmp cover-first.mp4)"
+  "${FF[@]}" -i "$WORK/cover-first.png" -i "$BBB" -t 1 -map 1:v -map 1:a -map 0:v \
+    -c:v:0 libx264 -preset veryfast -threads 1 -filter:v:0 scale=320:180 -c:a copy \
+    -c:v:1 copy -disposition:v:1 attached_pic "${BITEXACT[@]}" "$WORK/cover-last.mp4"
+  python3 "$ROOT/scripts/move-mp4-tags-first.py" "$WORK/cover-last.mp4" "$(tmp cover-first.mp4)"
   finish cover-first.mp4
+fi
+
+# A broadcast recording with CEA-608 closed captions inside the H.264 (A/53 SEI).
+if need captions.ts; then
+  "${FF[@]}" -i "$BBB" -t 1 -an -vf scale=320:180 -c:v libx264 -preset veryfast -threads 1 -bf 0 \
+    -bsf:v h264_mp4toannexb -f h264 "$WORK/plain.h264"
+  python3 "$ROOT/scripts/add-a53-captions.py" "$WORK/plain.h264" "$WORK/captioned.h264"
+  # x264 carries the decoded captions on (-a53cc); a raw stream cannot be copied into TS (no timestamps).
+  "${FF[@]}" -framerate 25 -i "$WORK/captioned.h264" -c:v libx264 -preset veryfast -threads 1 -bf 0 -a53cc 1 \
+    -f mpegts "${BITEXACT[@]}" "$(tmp captions.ts)"
+  finish captions.ts
 fi
 
 # ---------------------------------------------------------------------------
@@ -532,7 +545,8 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
   rotate90.mp4 rotate180.mp4 rotate270.mp4 rotate-sei.mkv size-change-h264.ts size-change-mpeg2.ts
   hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
   rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov
-  legacy.wmv broadcast.ts bluray.m2ts dvd-audio.avi quicktime-ima4.mov joined.ts cover-first.mp4)
+  legacy.wmv broadcast.ts bluray.m2ts dvd-audio.avi quicktime-ima4.mov joined.ts cover-first.mp4
+  captions.ts)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do

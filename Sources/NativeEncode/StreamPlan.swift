@@ -296,35 +296,40 @@ enum OutputLayout {
         }
     }
 
-    /// Cover art becomes a Matroska attachment with an image MIME type, as Matroska players expect.
+    /// Cover art becomes a Matroska attachment named and typed after its real format
+    /// (`cover.png` image/png, `cover.jpg` image/jpeg, `cover.bmp`...), as Matroska players expect.
     private static func makeAttachment(from source: UnsafeMutablePointer<AVStream>,
                                        into stream: UnsafeMutablePointer<AVStream>) throws(EncodeError) {
         let picture = source.pointee.attached_pic
-        let isPNG = source.parameters.pointee.codec_id == AV_CODEC_ID_PNG
+        let codec = source.parameters.pointee.codec_id
         let parameters = stream.parameters
         parameters.pointee.codec_type = AVMEDIA_TYPE_ATTACHMENT
-        parameters.pointee.codec_id = source.parameters.pointee.codec_id
+        parameters.pointee.codec_id = codec
         guard let data = av_mallocz(Int(picture.size) + Int(AV_INPUT_BUFFER_PADDING_SIZE)) else {
             throw .library(AVFailure(code: av1d_averror(ENOMEM), operation: "cover art copy"))
         }
         data.copyMemory(from: picture.data, byteCount: Int(picture.size))
         parameters.pointee.extradata = data.assumingMemoryBound(to: UInt8.self)
         parameters.pointee.extradata_size = picture.size
-        av_dict_set(&stream.pointee.metadata, "filename", isPNG ? "cover.png" : "cover.jpg", 0)
-        av_dict_set(&stream.pointee.metadata, "mimetype", isPNG ? "image/png" : "image/jpeg", 0)
+        let image = CoverImage(codec)
+        av_dict_set(&stream.pointee.metadata, "filename", "cover.\(image.fileExtension)", 0)
+        av_dict_set(&stream.pointee.metadata, "mimetype", image.mimeType, 0)
     }
 
+    /// Chapters, moved by the file's start time like every packet (SourceTimeline).
     private static func copyChapters(from input: borrowing MediaInput, to output: borrowing MatroskaOutput) {
         let source = input.context.pointee
         guard source.nb_chapters > 0, let chapters = source.chapters else { return }
+        let start = source.start_time == av1d_nopts_value() ? 0 : source.start_time
         let outputContext = output.context
         for index in 0..<Int(source.nb_chapters) {
             guard let chapter = chapters[index],
                   let copy = av_mallocz(MemoryLayout<AVChapter>.size)?.assumingMemoryBound(to: AVChapter.self) else { continue }
             copy.pointee.id = chapter.pointee.id
             copy.pointee.time_base = chapter.pointee.time_base
-            copy.pointee.start = chapter.pointee.start
-            copy.pointee.end = chapter.pointee.end
+            let shift = av_rescale_q(start, av1d_time_base_q(), chapter.pointee.time_base)
+            copy.pointee.start = max(chapter.pointee.start - shift, 0)
+            copy.pointee.end = max(chapter.pointee.end - shift, 0)
             av_dict_copy(&copy.pointee.metadata, chapter.pointee.metadata, 0)
             // avformat_free_context frees chapters added this way.
             withUnsafeMutablePointer(to: &outputContext.pointee.chapters) { list in
@@ -333,5 +338,32 @@ enum OutputLayout {
                 }
             }
         }
+    }
+}
+
+/// The file name extension and MIME type of a cover picture, from its codec.
+struct CoverImage: Equatable {
+    var fileExtension: String
+    var mimeType: String
+
+    init(_ codec: AVCodecID) {
+        switch codec {
+        case AV_CODEC_ID_MJPEG: self = CoverImage(fileExtension: "jpg", mimeType: "image/jpeg")
+        case AV_CODEC_ID_PNG: self = CoverImage(fileExtension: "png", mimeType: "image/png")
+        case AV_CODEC_ID_BMP: self = CoverImage(fileExtension: "bmp", mimeType: "image/bmp")
+        case AV_CODEC_ID_GIF: self = CoverImage(fileExtension: "gif", mimeType: "image/gif")
+        case AV_CODEC_ID_WEBP: self = CoverImage(fileExtension: "webp", mimeType: "image/webp")
+        case AV_CODEC_ID_TIFF: self = CoverImage(fileExtension: "tif", mimeType: "image/tiff")
+        default:
+            // Any other picture codec: its own name and first MIME type, if FFmpeg knows one.
+            let descriptor = avcodec_descriptor_get(codec)
+            let mime = descriptor?.pointee.mime_types?.pointee.map { String(cString: $0) }
+            self = CoverImage(fileExtension: String(cString: avcodec_get_name(codec)), mimeType: mime ?? "application/octet-stream")
+        }
+    }
+
+    init(fileExtension: String, mimeType: String) {
+        self.fileExtension = fileExtension
+        self.mimeType = mimeType
     }
 }
