@@ -22,7 +22,8 @@ public struct Transcoder: Sendable {
         let cpus = settings.cpus ?? CPUAffinity.current()
         let threads = settings.threads ?? max(cpus.count, 1)
 
-        let input = try MediaInput(path: inputPath)
+        // The stop flag also reaches inside libavformat, so a stalled read (a hung NAS) can be cancelled.
+        let input = try MediaInput(path: inputPath, stop: stop)
         let source = SourceInfo(input)
         guard let videoIndex = source.videoIndex else { throw .nothingToDo(.noVideoStream) }
         if source.isAV1 { throw .nothingToDo(.alreadyAV1) }
