@@ -5,7 +5,8 @@
 set -euo pipefail
 
 PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavfilter-dev libswresample-dev
-          libsvtav1enc-dev libaom-dev ffmpeg svt-av1 python3-pip fonts-dejavu-core tmux curl mkvtoolnix)
+          libsvtav1enc-dev libaom-dev ffmpeg svt-av1 python3-pip fonts-dejavu-core tmux curl mkvtoolnix
+          libopencore-amrnb0)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

