@@ -494,6 +494,12 @@ if need bluray.m2ts; then
     "${BITEXACT[@]}" "$(tmp bluray.m2ts)"
   finish bluray.m2ts
 fi
+# The same with 0.3 s of sound missing (a broadcast losing signal): timestamps jump over the gap.
+if need bluray-gap.m2ts; then
+  "${FF[@]}" -i "$BBB" -t 1.6 "${SMALL[@]}" -af "aselect='not(between(t,0.6,0.9))'" -c:a pcm_bluray -ac 2 -sample_fmt s16 \
+    -f mpegts -mpegts_m2ts_mode 1 "${BITEXACT[@]}" "$(tmp bluray-gap.m2ts)"
+  finish bluray-gap.m2ts
+fi
 # DVD-era AVI: MPEG-4 ASP video and six audio tracks, every PCM/ADPCM flavour AVI rips carry.
 if need dvd-audio.avi; then
   "${FF[@]}" -i "$BBB" -t 1 -vf scale=320:180 -map 0:v -map 0:a -map 0:a -map 0:a -map 0:a -map 0:a -map 0:a \
@@ -557,7 +563,7 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
   hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
   rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov
   legacy.wmv broadcast.ts bluray.m2ts dvd-audio.avi quicktime-ima4.mov joined.ts cover-first.mp4
-  captions.ts phone.3gp)
+  captions.ts phone.3gp bluray-gap.m2ts)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do

@@ -14,6 +14,8 @@ struct AudioConverter: ~Copyable, @unchecked Sendable {
     private let streamIndex: Int32
     /// Where the next encoder frame starts, in the encoder's time base (1 / sample rate).
     private var nextPts: Int64?
+    /// Where the source's last decoded frame ended, in the encoder's time base.
+    private var sourceEnd: Int64?
 
     init(stream: UnsafeMutablePointer<AVStream>, to target: Conversion) throws(EncodeError) {
         let decoded = try Frame()
@@ -93,14 +95,24 @@ struct AudioConverter: ~Copyable, @unchecked Sendable {
             if code == av1d_averror_eagain() || code == av1d_averror_eof() { return }
             if code < 0 { failures += 1; continue }
             defer { av_frame_unref(decoded.pointer) }
-            if nextPts == nil {
-                let pts = decoded.pointer.pointee.best_effort_timestamp
-                nextPts = pts == av1d_nopts_value() ? 0 : av_rescale_q(pts, sourceTimeBase, encoder.pointee.time_base)
-            }
+            let picture = decoded.pointer.pointee
+            try keepInStep(pts: picture.best_effort_timestamp, samples: picture.nb_samples, rate: picture.sample_rate)
             if resampler?.accepts(decoded) != true { resampler = try Resampler(from: decoded, to: encoder) }
             try samples.append(try resampler!.convert(decoded))
             try encodeQueued(final: false, emit: emit)
         }
+    }
+
+    /// The output is one continuous run of samples from the first frame's time. A gap in the
+    /// source's sound longer than 0.1 s (a broadcast losing signal; libswresample's default
+    /// `min_hard_comp`) becomes that much silence, so the sound after it stays with the picture.
+    private mutating func keepInStep(pts: Int64, samples count: Int32, rate: Int32) throws(EncodeError) {
+        let timeBase = encoder.pointee.time_base
+        let start = pts == av1d_nopts_value() ? nil : av_rescale_q(pts, sourceTimeBase, timeBase)
+        defer { sourceEnd = (start ?? sourceEnd ?? 0) + av_rescale_q(Int64(count), AVRational(num: 1, den: rate), timeBase) }
+        guard let nextPts else { nextPts = start ?? 0; return }
+        guard let start, let sourceEnd, start - sourceEnd > Int64(encoder.pointee.sample_rate / 10) else { return }
+        try samples.appendSilence(Int(start - sourceEnd), like: encoder)
     }
 
     /// Sends whole encoder frames from the queue; at the end also the shorter last one.
@@ -298,19 +310,32 @@ struct SampleQueue: ~Copyable {
         if code < 0 { throw .library(AVFailure(code: code, operation: "queueing audio samples")) }
     }
 
+    /// `count` samples of silence at the back of the queue.
+    func appendSilence(_ count: Int, like encoder: UnsafeMutablePointer<AVCodecContext>) throws(EncodeError) {
+        let silence = try Self.blankFrame(count, like: encoder)
+        av_samples_set_silence(silence.pointer.pointee.extended_data, 0, Int32(count),
+                               encoder.pointee.ch_layout.nb_channels, encoder.pointee.sample_fmt)
+        try append(silence)
+    }
+
     /// A frame of `samples` samples in the encoder's format, taken from the front of the queue.
     func take(_ samples: Int, like encoder: UnsafeMutablePointer<AVCodecContext>) throws(EncodeError) -> Frame {
+        let frame = try Self.blankFrame(samples, like: encoder)
+        let data = UnsafeMutableRawPointer(frame.pointer.pointee.extended_data).assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+        let code = av_audio_fifo_read(fifo, data, Int32(samples))
+        if code < 0 { throw .library(AVFailure(code: code, operation: "reading queued audio samples")) }
+        return frame
+    }
+
+    /// A frame with room for `samples` samples in the encoder's format.
+    private static func blankFrame(_ samples: Int, like encoder: UnsafeMutablePointer<AVCodecContext>) throws(EncodeError) -> Frame {
         let frame = try Frame()
         frame.pointer.pointee.format = encoder.pointee.sample_fmt.rawValue
         frame.pointer.pointee.sample_rate = encoder.pointee.sample_rate
         av_channel_layout_copy(&frame.pointer.pointee.ch_layout, &encoder.pointee.ch_layout)
         frame.pointer.pointee.nb_samples = Int32(samples)
-        var code = av_frame_get_buffer(frame.pointer, 0)
-        if code >= 0 {
-            let data = UnsafeMutableRawPointer(frame.pointer.pointee.extended_data).assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
-            code = av_audio_fifo_read(fifo, data, Int32(samples))
-        }
-        if code < 0 { throw .library(AVFailure(code: code, operation: "reading queued audio samples")) }
+        let code = av_frame_get_buffer(frame.pointer, 0)
+        if code < 0 { throw .library(AVFailure(code: code, operation: "allocating an audio frame")) }
         return frame
     }
 

@@ -72,6 +72,25 @@ struct LegacySourceTests {
         #expect(summary.notes.contains { $0.contains("pcm_bluray") && $0.contains("FLAC") })
     }
 
+    @Test("a gap in converted sound becomes silence: the sound after it stays in step with the picture, to the sample")
+    func gapInConvertedSound() throws {
+        let scratch = try Scratch()
+        let name = "bluray-gap.m2ts"
+        let (_, output) = try encodeFixture(name, in: scratch)
+        // The same stretch after the gap, picked by time: equal samples only if nothing moved.
+        let stretch = { (path: String, start: Double) throws -> String in
+            try Run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-af",
+                                        "atrim=start=\(start):end=\(start + 0.1)", "-c:a", "pcm_s32le", "-f", "md5", "-"]).stdout
+        }
+        for start in [0.2, 1.2] {
+            #expect(try stretch(output, start) == stretch(Fixtures.path(name), start), "at \(start) s")
+        }
+        // The sound runs from start to end without a hole: the missing 0.3 s are silence.
+        let sourceSpan = try Self.formatField(Fixtures.path(name), "duration")
+        #expect(abs(try Self.audioSeconds(output, stream: 0) - sourceSpan) < 0.01)
+        #expect(try Self.audioSeconds(Fixtures.path(name), stream: 0) < sourceSpan - 0.25)
+    }
+
     @Test("lossy audio Matroska cannot hold (QuickTime IMA4) becomes Opus at 64 kb/s per channel, same length and loudness")
     func lossyToOpus() throws {
         let scratch = try Scratch()
