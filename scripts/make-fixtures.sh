@@ -500,6 +500,12 @@ if need bluray-gap.m2ts; then
     -f mpegts -mpegts_m2ts_mode 1 "${BITEXACT[@]}" "$(tmp bluray-gap.m2ts)"
   finish bluray-gap.m2ts
 fi
+# DVD VOB: MPEG-2 video, 16-bit LPCM (pcm_dvd, no WAV tag: converted to FLAC).
+if need dvd-lpcm.vob; then
+  "${FF[@]}" -i "$BBB" -t 1 -vf scale=352:240 -c:v mpeg2video -q:v 6 -c:a pcm_dvd -ac 2 -sample_fmt s16 \
+    "${BITEXACT[@]}" "$(tmp dvd-lpcm.vob)"
+  finish dvd-lpcm.vob
+fi
 # DVD-era AVI: MPEG-4 ASP video and six audio tracks, every PCM/ADPCM flavour AVI rips carry.
 if need dvd-audio.avi; then
   "${FF[@]}" -i "$BBB" -t 1 -vf scale=320:180 -map 0:v -map 0:a -map 0:a -map 0:a -map 0:a -map 0:a -map 0:a \
@@ -563,7 +569,7 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
   hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
   rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov
   legacy.wmv broadcast.ts bluray.m2ts dvd-audio.avi quicktime-ima4.mov joined.ts cover-first.mp4
-  captions.ts phone.3gp bluray-gap.m2ts)
+  captions.ts phone.3gp bluray-gap.m2ts dvd-lpcm.vob)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do

@@ -180,9 +180,10 @@ struct AudioFormat {
                        source: UnsafeMutablePointer<AVCodecContext>) -> AudioFormat {
         let bits = source.pointee.bits_per_raw_sample > 0 ? source.pointee.bits_per_raw_sample
             : Int32(av_get_bytes_per_sample(source.pointee.sample_fmt) * 8)
-        // FLAC keeps every bit (24 at most in FFmpeg 5.1); Opus works in floats.
+        // FLAC keeps every bit (24 at most in FFmpeg 5.1), 24 when the depth is not known yet;
+        // Opus works in floats.
         let (format, rawBits): (AVSampleFormat, Int32) = switch target {
-        case .flac: bits > 16 ? (AV_SAMPLE_FMT_S32, min(bits, 24)) : (AV_SAMPLE_FMT_S16, 16)
+        case .flac: bits > 0 && bits <= 16 ? (AV_SAMPLE_FMT_S16, 16) : (AV_SAMPLE_FMT_S32, bits > 0 ? min(bits, 24) : 24)
         default: (AV_SAMPLE_FMT_FLT, 0)
         }
         return AudioFormat(sampleFormat: format, bitsPerRawSample: rawBits,

@@ -59,17 +59,18 @@ struct LegacySourceTests {
         }
     }
 
-    @Test("Blu-ray LPCM (pcm_bluray), which Matroska cannot hold, becomes FLAC with every sample intact")
-    func pcmToFLAC() throws {
+    @Test("Blu-ray and DVD LPCM, which Matroska cannot hold, become FLAC with every sample intact",
+          arguments: [("bluray.m2ts", "pcm_bluray", "24"), ("dvd-lpcm.vob", "pcm_dvd", "16")])
+    func pcmToFLAC(name: String, codec: String, bits: String) throws {
         let scratch = try Scratch()
-        let (summary, output) = try encodeFixture("bluray.m2ts", in: scratch)
+        let (summary, output) = try encodeFixture(name, in: scratch)
         let audio = try Probe.streams(output).filter { $0.codecType == "audio" }
         #expect(audio.map(\.codecName) == ["flac"])
-        #expect(audio.first?["bits_per_raw_sample"] as? String == "24")
-        #expect(try Self.audioDigest(output, stream: 0) == Self.audioDigest(Fixtures.path("bluray.m2ts"), stream: 0))
+        #expect(audio.first?["bits_per_raw_sample"] as? String == bits)
+        #expect(try Self.audioDigest(output, stream: 0) == Self.audioDigest(Fixtures.path(name), stream: 0))
         let decision = try #require(summary.streams.first { $0.kind == "audio" })
-        #expect(decision.action == "convert" && decision.convertedTo == "flac" && decision.bitRate == nil)
-        #expect(summary.notes.contains { $0.contains("pcm_bluray") && $0.contains("FLAC") })
+        #expect(decision.codec == codec && decision.action == "convert" && decision.convertedTo == "flac" && decision.bitRate == nil)
+        #expect(summary.notes.contains { $0.contains(codec) && $0.contains("FLAC") })
     }
 
     @Test("a gap in converted sound becomes silence: the sound after it stays in step with the picture, to the sample")
