@@ -506,6 +506,11 @@ if need dvd-lpcm.vob; then
     "${BITEXACT[@]}" "$(tmp dvd-lpcm.vob)"
   finish dvd-lpcm.vob
 fi
+# QuickTime with big-endian float PCM (pcm_f32be, "fl32"): Matroska holds only little-endian floats.
+if need float-pcm.mov; then
+  "${FF[@]}" -i "$BBB" -t 1 "${SMALL[@]}" -c:a pcm_f32be -ac 1 "${BITEXACT[@]}" "$(tmp float-pcm.mov)"
+  finish float-pcm.mov
+fi
 # DVD-era AVI: MPEG-4 ASP video and six audio tracks, every PCM/ADPCM flavour AVI rips carry.
 if need dvd-audio.avi; then
   "${FF[@]}" -i "$BBB" -t 1 -vf scale=320:180 -map 0:v -map 0:a -map 0:a -map 0:a -map 0:a -map 0:a -map 0:a \
@@ -569,7 +574,7 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
   hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
   rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov
   legacy.wmv broadcast.ts bluray.m2ts dvd-audio.avi quicktime-ima4.mov joined.ts cover-first.mp4
-  captions.ts phone.3gp bluray-gap.m2ts dvd-lpcm.vob)
+  captions.ts phone.3gp bluray-gap.m2ts dvd-lpcm.vob float-pcm.mov)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do

@@ -27,6 +27,7 @@ struct AudioConverter: ~Copyable, @unchecked Sendable {
         }
         let encoderCodec = switch target {
         case .flac: avcodec_find_encoder(AV_CODEC_ID_FLAC)
+        case .floatPCM: avcodec_find_encoder(AV_CODEC_ID_PCM_F32LE)
         case .opus: avcodec_find_encoder_by_name("libopus")
         case .srt: nil as UnsafePointer<AVCodec>?
         }

@@ -21,6 +21,9 @@ public enum Conversion: Equatable, Sendable, CustomStringConvertible {
     case srt
     /// Lossless audio (PCM flavours Matroska cannot hold): bit-exact samples.
     case flac
+    /// Floating-point PCM Matroska cannot hold (big-endian, 16/24-bit floats): 32-bit float
+    /// little-endian PCM, Matroska's own; FLAC holds integers only.
+    case floatPCM
     /// Lossy audio Matroska cannot hold, at `bitRate` bits per second.
     case opus(bitRate: Int)
 
@@ -29,6 +32,7 @@ public enum Conversion: Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .srt: "SRT"
         case .flac: "FLAC"
+        case .floatPCM: "32-bit float PCM"
         case .opus(let rate): "Opus at \(rate / 1000) kb/s"
         }
     }
@@ -37,6 +41,7 @@ public enum Conversion: Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .srt: "subrip"
         case .flac: "flac"
+        case .floatPCM: "pcm_f32le"
         case .opus: "opus"
         }
     }
@@ -217,6 +222,9 @@ enum AudioRule {
                     "\(channels) channels")
         }
         let lossless = avcodec_descriptor_get(codec).map { $0.pointee.props & AV_CODEC_PROP_LOSSLESS != 0 } ?? false
+        if lossless && name.hasPrefix("pcm_f") {
+            return (.convert(to: .floatPCM), "Matroska cannot hold \(name); float samples, so Matroska's float PCM")
+        }
         return lossless
             ? (.convert(to: .flac), "Matroska cannot hold \(name); lossless, so FLAC")
             : (.convert(to: .opus(bitRate: Conversion.opusBitRate(channels: channels))), "Matroska cannot hold \(name)")

@@ -59,18 +59,19 @@ struct LegacySourceTests {
         }
     }
 
-    @Test("Blu-ray and DVD LPCM, which Matroska cannot hold, become FLAC with every sample intact",
-          arguments: [("bluray.m2ts", "pcm_bluray", "24"), ("dvd-lpcm.vob", "pcm_dvd", "16")])
-    func pcmToFLAC(name: String, codec: String, bits: String) throws {
+    @Test("PCM Matroska cannot hold is converted without losing a bit: integers to FLAC, floats to float PCM",
+          arguments: [("bluray.m2ts", "pcm_bluray", "flac", "24"), ("dvd-lpcm.vob", "pcm_dvd", "flac", "16"),
+                      ("float-pcm.mov", "pcm_f32be", "pcm_f32le", nil)])
+    func losslessConversion(name: String, codec: String, target: String, bits: String?) throws {
         let scratch = try Scratch()
         let (summary, output) = try encodeFixture(name, in: scratch)
         let audio = try Probe.streams(output).filter { $0.codecType == "audio" }
-        #expect(audio.map(\.codecName) == ["flac"])
-        #expect(audio.first?["bits_per_raw_sample"] as? String == bits)
+        #expect(audio.map(\.codecName) == [target])
+        if let bits { #expect(audio.first?["bits_per_raw_sample"] as? String == bits) }
         #expect(try Self.audioDigest(output, stream: 0) == Self.audioDigest(Fixtures.path(name), stream: 0))
         let decision = try #require(summary.streams.first { $0.kind == "audio" })
-        #expect(decision.codec == codec && decision.action == "convert" && decision.convertedTo == "flac" && decision.bitRate == nil)
-        #expect(summary.notes.contains { $0.contains(codec) && $0.contains("FLAC") })
+        #expect(decision.codec == codec && decision.action == "convert" && decision.convertedTo == target && decision.bitRate == nil)
+        #expect(summary.notes.contains { $0.contains(codec) && $0.contains("converted") })
     }
 
     @Test("a gap in converted sound becomes silence: the sound after it stays in step with the picture, to the sample")

@@ -24,6 +24,11 @@ struct StreamRuleTests {
         #expect(Self.decide(name, channels: 6) == .convert(to: .flac))
     }
 
+    @Test("converted to Matroska's float PCM: floating-point PCM it cannot hold", arguments: ["pcm_f32be", "pcm_f24le", "pcm_f16le"])
+    func floatPCM(name: String) {
+        #expect(Self.decide(name, channels: 2) == .convert(to: .floatPCM))
+    }
+
     @Test("converted to Opus: lossy codecs without a Matroska ID or WAV tag, and those mkv_init refuses",
           arguments: ["adpcm_ima_qt", "nellymoser", "cook", "sipr", "atrac3", "ra_288", "mace6"])
     func opus(name: String) {
