@@ -97,7 +97,14 @@ struct AudioConverter: ~Copyable, @unchecked Sendable {
             if code < 0 { failures += 1; continue }
             defer { av_frame_unref(decoded.pointer) }
             let picture = decoded.pointer.pointee
-            try keepInStep(pts: picture.best_effort_timestamp, samples: picture.nb_samples, rate: picture.sample_rate)
+            var silence = gapBefore(pts: picture.best_effort_timestamp, samples: picture.nb_samples, rate: picture.sample_rate)
+            while silence > 0 {
+                // A second at a time: a long outage must not pile up in memory.
+                let piece = min(silence, Int64(encoder.pointee.sample_rate))
+                try samples.appendSilence(Int(piece), like: encoder)
+                try encodeQueued(final: false, emit: emit)
+                silence -= piece
+            }
             if resampler?.accepts(decoded) != true { resampler = try Resampler(from: decoded, to: encoder) }
             try samples.append(try resampler!.convert(decoded))
             try encodeQueued(final: false, emit: emit)
@@ -107,13 +114,14 @@ struct AudioConverter: ~Copyable, @unchecked Sendable {
     /// The output is one continuous run of samples from the first frame's time. A gap in the
     /// source's sound longer than 0.1 s (a broadcast losing signal; libswresample's default
     /// `min_hard_comp`) becomes that much silence, so the sound after it stays with the picture.
-    private mutating func keepInStep(pts: Int64, samples count: Int32, rate: Int32) throws(EncodeError) {
+    /// Returns the samples of silence (in the encoder's rate) due before this frame.
+    private mutating func gapBefore(pts: Int64, samples count: Int32, rate: Int32) -> Int64 {
         let timeBase = encoder.pointee.time_base
         let start = pts == av1d_nopts_value() ? nil : av_rescale_q(pts, sourceTimeBase, timeBase)
         defer { sourceEnd = (start ?? sourceEnd ?? 0) + av_rescale_q(Int64(count), AVRational(num: 1, den: rate), timeBase) }
-        guard let nextPts else { nextPts = start ?? 0; return }
-        guard let start, let sourceEnd, start - sourceEnd > Int64(encoder.pointee.sample_rate / 10) else { return }
-        try samples.appendSilence(Int(start - sourceEnd), like: encoder)
+        guard nextPts != nil else { nextPts = start ?? 0; return 0 }
+        guard let start, let sourceEnd, start - sourceEnd > Int64(encoder.pointee.sample_rate / 10) else { return 0 }
+        return start - sourceEnd
     }
 
     /// Sends whole encoder frames from the queue; at the end also the shorter last one.
