@@ -40,6 +40,8 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
     let videoIndex: Int
     /// Input streams whose packets go to the muxer as they are.
     let copiedStreams: Set<Int>
+    /// The input index extracted closed captions are handed on under (`StreamPlan.captionIndex`).
+    let captionIndex: Int
     /// Used when the decoder gives a frame no duration.
     let nominalFrameDuration: Int64
     /// The stretch to hand on when the encode is limited to one; nil for the whole video.
@@ -56,6 +58,7 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
         window = segment.map { SegmentWindow($0, input: input, videoIndex: videoIndex) }
         pictures = PictureFilter(stream: input.stream(videoIndex), deinterlace: deinterlace)
         timeline = SourceTimeline(input, nominalVideoDuration: (videoIndex, max(nominalFrameDuration, 1)))
+        captionIndex = input.streamCount
         self.input = input
         self.decoder = decoder
         self.converter = converter
@@ -134,8 +137,13 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
             }
             guard case .frame = output else { return true }
             failures = 0
-            if frame.sideData(AV_FRAME_DATA_A53_CC) != nil { report.captionedFrames += 1 }
             stampTime(on: frame)
+            if frame.sideData(AV_FRAME_DATA_A53_CC) != nil {
+                report.captionedFrames += 1
+                try converters.convertCaptions(of: frame, index: captionIndex) { (cue) throws(EncodeError) in
+                    guard queue.push(.passthrough(cue)) else { throw .cancelled }
+                }
+            }
             if let window, !window.admits(pts: frame.pointer.pointee.pts, handedOn: report.framesDecoded) {
                 av_frame_unref(frame.pointer)
                 continue

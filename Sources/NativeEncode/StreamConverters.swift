@@ -1,14 +1,20 @@
 import CFFmpeg
 
 /// The converters of every stream the plan converts (subtitles to SRT, audio to FLAC or Opus),
-/// keyed by input stream index. Used by the decode thread only.
+/// keyed by input stream index, and of the closed captions inside the video's pictures (under
+/// `StreamPlan.captionIndex`). Used by the decode thread only.
 struct StreamConverters: ~Copyable, @unchecked Sendable {
     private let subtitles: ConverterTable<SubtitleToSRT>
     private let audio: ConverterTable<AudioConverter>
 
     init(_ plan: StreamPlan, input: borrowing MediaInput) throws(EncodeError) {
-        let subtitles = try ConverterTable(plan.conversions { $0 == .srt }) { (index, _) throws(EncodeError) in
-            try SubtitleToSRT(stream: input.stream(index))
+        let captions = plan.actions.firstIndex(of: .encodeVideo).map { [(index: plan.captionIndex, target: Conversion.srt, video: $0)] } ?? []
+        let wanted = plan.conversions { $0 == .srt } + captions.map { ($0.index, $0.target) }
+        let subtitles = try ConverterTable(wanted) { (index, _) throws(EncodeError) in
+            if let caption = captions.first, index == caption.index {
+                return try SubtitleToSRT(captionsIn: input.stream(caption.video).pointee.time_base)
+            }
+            return try SubtitleToSRT(stream: input.stream(index))
         }
         let audio = try ConverterTable(plan.conversions { $0 != .srt }) { (index, target) throws(EncodeError) in
             try AudioConverter(stream: input.stream(index), to: target)
@@ -41,6 +47,19 @@ struct StreamConverters: ~Copyable, @unchecked Sendable {
         } else if let converter = audio.converter(for: packet.streamIndex) {
             try converter.pointee.convert(packet, emit: emit)
         }
+    }
+
+    /// Hands the closed captions a picture carries (CEA-608/708 `cc_data`, A/53) to the caption
+    /// converter, as a packet at the picture's time (in the video stream's time base).
+    func convertCaptions(of picture: borrowing Frame, index: Int, emit: (consuming Packet) throws(EncodeError) -> Void) throws(EncodeError) {
+        guard let converter = subtitles.converter(for: index), let side = picture.sideData(AV_FRAME_DATA_A53_CC) else { return }
+        let packet = try Packet(size: Int(side.pointee.size))
+        packet.pointer.pointee.data.update(from: side.pointee.data, count: Int(side.pointee.size))
+        packet.pointer.pointee.pts = picture.pointer.pointee.pts
+        packet.pointer.pointee.dts = picture.pointer.pointee.pts
+        packet.pointer.pointee.duration = picture.pointer.pointee.pkt_duration
+        packet.pointer.pointee.stream_index = Int32(index)
+        if let cue = try converter.pointee.convert(packet) { try emit(cue) }
     }
 
     /// At the end of the input: what the audio converters still hold.

@@ -166,7 +166,8 @@ public struct StreamPlan: Sendable {
 
     /// What a reader will see in the output, stream by stream: Matroska readers list the tracks
     /// first, in order, then the attachments (fonts and cover art) whatever their input position.
-    func outputKinds(_ source: SourceInfo) -> [String] {
+    /// An SRT track of the video's closed captions, when there is one, is the last track.
+    func outputKinds(_ source: SourceInfo, captionTrack: Bool = false) -> [String] {
         let kinds: [String] = actions.enumerated().compactMap { index, action in
             switch action {
             case .drop: nil
@@ -177,8 +178,12 @@ public struct StreamPlan: Sendable {
             case .copy: source.streams[index].kind.rawValue
             }
         }
-        return kinds.filter { $0 != "attachment" } + kinds.filter { $0 == "attachment" }
+        return kinds.filter { $0 != "attachment" } + (captionTrack ? ["subtitle"] : []) + kinds.filter { $0 == "attachment" }
     }
+
+    /// The input index closed captions found in the video's pictures are handed on under:
+    /// one past the file's own streams.
+    var captionIndex: Int { actions.count }
 
     /// Input streams whose packets reach the muxer as they are.
     var copiedStreams: Set<Int> { Set(actions.indices.filter { actions[$0] == .copy }) }

@@ -80,7 +80,9 @@ public struct Transcoder: Sendable {
             notes.append(String(format: "source clock jumped by %+.3f s at %.3f s (joined recording?): the later part follows on", jump.bySeconds, jump.atSeconds))
         }
         if report.captionedFrames > 0 {
-            notes.append("closed captions (CEA-608/708) in \(report.captionedFrames) video frames are lost: AV1 in Matroska cannot carry them")
+            notes.append(session.hasCaptionTrack
+                ? "closed captions (CEA-608, CC1) in the video extracted to an SRT subtitle track: AV1 in Matroska cannot carry them in the picture"
+                : "closed captions (CEA-608/708) in \(report.captionedFrames) video frames are lost: they start after the first picture, and AV1 in Matroska cannot carry them")
         }
         let wall = session.meter.elapsed
         return EncodeSummary(
@@ -92,7 +94,7 @@ public struct Transcoder: Sendable {
             fps: wall > 0 ? Double(session.framesEncoded) / wall : 0,
             inputBytes: OutputTarget.size(of: inputPath), outputBytes: OutputTarget.size(of: outputPath),
             peakRSSBytes: ProcessMemory.peakRSS(), peakQueuedFrameBytes: queue.peakHeldBytes,
-            streamKinds: plan.outputKinds(source), streams: plan.decisions, notes: notes)
+            streamKinds: plan.outputKinds(source, captionTrack: session.hasCaptionTrack), streams: plan.decisions, notes: notes)
     }
 
     /// Takes items until the first picture (which decides the encoder), then runs the encoder.

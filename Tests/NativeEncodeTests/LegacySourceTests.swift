@@ -185,13 +185,27 @@ struct LegacySourceTests {
         #expect(cover.tag("filename") == "cover.png")
     }
 
-    @Test("closed captions inside the H.264 are noted as lost")
+    @Test("closed captions inside the H.264 become an SRT track with the cues ffmpeg's own caption decoder reads")
     func closedCaptions() throws {
         let scratch = try Scratch()
-        let info = try Run("/usr/bin/ffprobe", ["-hide_banner", Fixtures.path("captions.ts")]).stderr
+        let name = "captions.ts"
+        let info = try Run("/usr/bin/ffprobe", ["-hide_banner", Fixtures.path(name)]).stderr
         #expect(info.contains("Closed Captions"), "the fixture carries captions")
-        let (summary, _) = try encodeFixture("captions.ts", in: scratch)
-        #expect(summary.notes.contains { $0.contains("closed captions") && $0.contains("25 video frames") })
+        let (summary, output) = try encodeFixture(name, in: scratch)
+        #expect(summary.notes.contains { $0.contains("closed captions") && $0.contains("extracted to an SRT subtitle track") })
+        let subtitles = try Probe.streams(output).filter { $0.codecType == "subtitle" }
+        #expect(subtitles.map(\.codecName) == ["subrip"])
+        #expect(subtitles.first?.tag("title") == "Closed captions (CC1)")
+        // The same cues, at the same times, as ffmpeg's own extraction (lavfi movie's subcc output).
+        let cues = try Run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", output, "-map", "0:s:0", "-f", "srt", "-"]).stdout
+        let reference = try Run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                                                    "movie=\(Fixtures.path(name))[out0+subcc]", "-map", "0:s", "-f", "srt", "-"]).stdout
+        #expect(cues.contains("HELLO CAPTIONS"))
+        #expect(cues == reference)
+        let report = try OutputVerifier.verify(path: output, expectedFrames: summary.framesDecoded,
+                                               expectedDurationSeconds: summary.durationSeconds,
+                                               expectedStreamKinds: summary.streamKinds)
+        #expect(report.streamKinds == ["video", "subtitle"])
     }
 
     @Test("av1d encode -v prints what happens to each stream")
