@@ -1,7 +1,7 @@
 import CFFmpeg
 
-/// Re-encodes one audio stream Matroska cannot hold into FLAC or Opus: decode, resample to the
-/// encoder's sample format, rate and layout, cut into the encoder's frame size, encode.
+/// Re-encodes one audio stream Matroska cannot hold into FLAC, float PCM or Opus: decode,
+/// resample to the encoder's sample format, rate and layout, cut into the encoder's frame size, encode.
 /// Packets come out in the source stream's time base with its stream index, like copied ones.
 struct AudioConverter: ~Copyable, @unchecked Sendable {
     private let decoder: UnsafeMutablePointer<AVCodecContext>
