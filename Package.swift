@@ -14,9 +14,9 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
-        // FFmpeg 5.1 (libavformat, libavcodec, libavutil, libswscale, libavfilter) as one module.
+        // FFmpeg 5.1 (libavformat, libavcodec, libavutil, libswscale, libavfilter, libswresample) as one module.
         .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat",
-                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libavfilter-dev"])]),
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libavfilter-dev", "libswresample-dev"])]),
         // No pkgConfig: Debian's SvtAv1Enc.pc adds -DEB_DLL, which SwiftPM rejects as unsafe.
         .systemLibrary(name: "CSvtAv1", providers: [.apt(["libsvtav1enc-dev"])]),
         .systemLibrary(name: "CAom", pkgConfig: "aom", providers: [.apt(["libaom-dev"])]),

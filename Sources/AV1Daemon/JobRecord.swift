@@ -1,5 +1,6 @@
 import Foundation
 import LinuxSupport
+import NativeEncode
 
 /// A job's state. The raw values are what the users' jq recipes match (`"Success"`).
 public enum JobStatus: String, Codable, Sendable, CaseIterable {
@@ -55,6 +56,10 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var crfUsed: Int?
     public var presetUsed: Int?
     public var encoderUsed: String?
+    /// What happened to each source stream (copied, converted to FLAC/Opus/SRT, dropped) and why.
+    public var streams: [StreamDecision]?
+    /// The encode's notes: conversions, dropped streams, repaired timestamps, lost captions.
+    public var notes: [String]?
 
     // Live figures while running.
     public var progress: Double?

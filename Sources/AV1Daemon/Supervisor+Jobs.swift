@@ -208,6 +208,8 @@ extension Supervisor {
         record.presetUsed = summary.preset
         record.crfUsed = summary.crf
         record.framesEncoded = summary.framesEncoded
+        record.streams = summary.streams
+        record.notes = summary.notes.isEmpty ? nil : summary.notes
         record.progress = 100
         let limit = Double(record.originalBytes) * config.maxSizeRatio
         guard Double(summary.outputBytes) < limit else {

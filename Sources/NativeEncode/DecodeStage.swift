@@ -19,6 +19,11 @@ struct DecodeReport: Sendable {
     var videoPackets = 0
     var corruptPackets = 0
     var repairedTimestamps = 0
+    /// Source clock jumps taken out (MPEG-TS joined with `cat`, clock resets).
+    var timestampJumps: [SourceTimeline.Jump] = []
+    /// Decoded pictures carrying closed captions (CEA-608/708 inside the video), which AV1 in
+    /// Matroska cannot carry on.
+    var captionedFrames = 0
     /// What was done to the pictures' shape (rotation, deinterlacing, size changes).
     var pictureNotes: [String] = []
     /// The times the read covered, every stream included: held against the declared length.
@@ -33,30 +38,35 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
     var converter: PixelConverter
     /// Rotation, deinterlacing and size changes, between the decoder and the converter.
     var pictures: PictureFilter
-    let subtitles: SubtitleConverters
+    let converters: StreamConverters
     let videoIndex: Int
-    /// Input streams whose packets go to the muxer (copied or converted).
-    let keptStreams: Set<Int>
+    /// Input streams whose packets go to the muxer as they are.
+    let copiedStreams: Set<Int>
+    /// The input index extracted closed captions are handed on under (`StreamPlan.captionIndex`).
+    let captionIndex: Int
     /// Used when the decoder gives a frame no duration.
     let nominalFrameDuration: Int64
     /// The stretch to hand on when the encode is limited to one; nil for the whole video.
     let window: SegmentWindow?
 
     private var report = DecodeReport()
+    private var timeline: SourceTimeline
     private var lastPts: Int64?
     private var lastDuration: Int64 = 0
 
     init(input: consuming MediaInput, decoder: consuming VideoDecoder, converter: consuming PixelConverter,
-         subtitles: consuming SubtitleConverters, videoIndex: Int, keptStreams: Set<Int>, nominalFrameDuration: Int64,
+         converters: consuming StreamConverters, videoIndex: Int, copiedStreams: Set<Int>, nominalFrameDuration: Int64,
          segment: Segment? = nil, deinterlace: Deinterlace = .auto) {
         window = segment.map { SegmentWindow($0, input: input, videoIndex: videoIndex) }
         pictures = PictureFilter(stream: input.stream(videoIndex), deinterlace: deinterlace)
+        timeline = SourceTimeline(input, nominalVideoDuration: (videoIndex, max(nominalFrameDuration, 1)))
+        captionIndex = input.streamCount
         self.input = input
         self.decoder = decoder
         self.converter = converter
-        self.subtitles = subtitles
+        self.converters = converters
         self.videoIndex = videoIndex
-        self.keptStreams = keptStreams
+        self.copiedStreams = copiedStreams
         self.nominalFrameDuration = max(nominalFrameDuration, 1)
     }
 
@@ -66,10 +76,15 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
         do throws(EncodeError) {
             let packet = try Packet()
             let frame = try Frame()
+            // The encode side stopped taking items: end quietly.
+            let handOn = { (converted: consuming Packet) throws(EncodeError) in
+                guard queue.push(.passthrough(converted)) else { throw .cancelled }
+            }
             window?.seek(input)
             reading: while !stop.isRaised && !segmentComplete {
                 switch input.read(into: packet) {
                 case .packet:
+                    timeline.place(packet)
                     let index = packet.streamIndex
                     report.span.note(packet, in: input.stream(index))
                     let presented = packet.pointer.pointee.flags & AV_PKT_FLAG_DISCARD == 0
@@ -78,10 +93,10 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                         if decoder.send(packet) != nil { report.corruptPackets += 1 }
                         packet.unref()
                         guard try drainDecoder(frame, into: queue) else { return }
-                    } else if let converted = try subtitles.convert(packet) {
+                    } else if converters.converts(index) {
+                        try converters.convert(packet, emit: handOn)
                         packet.unref()
-                        guard queue.push(.passthrough(converted)) else { return }
-                    } else if keptStreams.contains(index) && (presented || isPreRoll(packet)) {
+                    } else if copiedStreams.contains(index) && (presented || isPreRoll(packet)) {
                         guard queue.push(.passthrough(try Packet(movingFrom: packet))) else { return }
                     } else {
                         packet.unref()
@@ -99,27 +114,42 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
             if !segmentComplete {
                 decoder.sendEndOfStream()
                 guard try drainDecoder(frame, into: queue) else { return }
+                try converters.finish(emit: handOn)
             }
             try pictures.finish()
             guard try handOnPictures(into: queue) else { return }
             report.pictureNotes = pictures.notes
+            report.timestampJumps = timeline.jumps
             queue.push(.finished(report))
         } catch {
             queue.push(.failed(error))
         }
     }
 
+    /// A decoder that fails this many times in a row without a frame is given more input
+    /// (or, at the end, given up on) rather than asked again for ever.
+    static let failuresInARow = 32
+
     /// Moves every frame the decoder has ready into the queue. False if the queue was closed.
     private mutating func drainDecoder(_ frame: borrowing Frame, into queue: HandoffQueue<PipelineItem>) throws(EncodeError) -> Bool {
-        while true {
+        var failures = 0
+        while failures < Self.failuresInARow {
             let output: VideoDecoder.Output
             do { output = try decoder.receive(into: frame) } catch {
                 // A broken frame costs that frame, as in any player; the count is reported.
                 report.corruptPackets += 1
+                failures += 1
                 continue
             }
             guard case .frame = output else { return true }
+            failures = 0
             stampTime(on: frame)
+            if frame.sideData(AV_FRAME_DATA_A53_CC) != nil {
+                report.captionedFrames += 1
+                try converters.convertCaptions(of: frame, index: captionIndex) { (cue) throws(EncodeError) in
+                    guard queue.push(.passthrough(cue)) else { throw .cancelled }
+                }
+            }
             if let window, !window.admits(pts: frame.pointer.pointee.pts, handedOn: report.framesDecoded) {
                 av_frame_unref(frame.pointer)
                 continue
@@ -128,6 +158,7 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
             try pictures.send(frame)
             guard try handOnPictures(into: queue) else { return false }
         }
+        return true
     }
 
     /// Converts the pictures the filter has ready and queues them. False if the queue was closed.
@@ -184,10 +215,11 @@ struct SegmentWindow {
     let frames: Int
 
     init(_ segment: Segment, input: borrowing MediaInput, videoIndex: Int) {
-        // Like ffmpeg's -ss, the start counts from the file's own start time.
+        // Like ffmpeg's -ss, the start counts from the file's own start time: the seek is in the
+        // file's clock, the pictures' times are on the timeline that starts at 0 (SourceTimeline).
         let fileStart = input.context.pointee.start_time == av1d_nopts_value() ? 0 : input.context.pointee.start_time
-        let start = fileStart + Int64((segment.start * Double(AV_TIME_BASE)).rounded())
-        seekTarget = segment.start > 0 ? start : nil
+        let start = Int64((segment.start * Double(AV_TIME_BASE)).rounded())
+        seekTarget = segment.start > 0 ? fileStart + start : nil
         startPts = av_rescale_q(start, av1d_time_base_q(), input.stream(videoIndex).pointee.time_base)
         frames = segment.frames
     }

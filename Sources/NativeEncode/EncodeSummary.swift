@@ -26,8 +26,11 @@ public struct EncodeSummary: Sendable, Codable {
     public var streamKinds: [String]
     /// What the source declares, read apart from the encode: what the verifier holds the output to.
     public var source: SourceFacts
-    /// What became of each source stream, in source order.
-    public var streams: [StreamFate]
+    /// What happened to every input stream (encode, copy, convert, attach, drop) and why.
+    public var streams: [StreamDecision]
+    /// What became of each source stream in the output, in source order (plus tracks the engine
+    /// extracted, such as closed captions): what the verifier checks the output's streams against.
+    public var fates: [StreamFate]
     /// Things worth knowing: dropped or converted streams, repaired timestamps, HDR caveats.
     public var notes: [String]
 
@@ -37,7 +40,8 @@ public struct EncodeSummary: Sendable, Codable {
     // trip (`peakRSSBytes` → `peak_rss_bytes` → `peakRssBytes`).
     private enum CodingKeys: String, CodingKey {
         case input, output, encoder, preset, crf, bitDepth, threads, cpus, width, height, framesDecoded, framesEncoded
-        case durationSeconds, wallSeconds, fps, inputBytes, outputBytes, peakQueuedFrameBytes, streamKinds, source, streams, notes
+        case durationSeconds, wallSeconds, fps, inputBytes, outputBytes, peakQueuedFrameBytes, streamKinds, source, streams
+        case fates, notes
         case peakRSSBytes = "peakRssBytes"
     }
 }

@@ -5,8 +5,8 @@ import CFFmpeg
 /// needs the encoder's sequence header, which exists only once the first picture is known).
 struct MuxSession: ~Copyable {
     private var muxer: MatroskaOutput
-    private let mapping: [Int: Int]
-    private let inputTimeBases: [AVRational]
+    private var mapping: [Int: Int]
+    private var inputTimeBases: [AVRational]
     let videoInputIndex: Int
     private var held: [UnsafeMutablePointer<AVPacket>] = []
     /// Source timing of each picture sent to the encoder, by the index it was sent with.
@@ -21,11 +21,16 @@ struct MuxSession: ~Copyable {
         self.muxer = muxer
         self.mapping = mapping
         self.inputTimeBases = inputTimeBases
+        captionIndex = inputTimeBases.count
         self.videoInputIndex = videoInputIndex
         self.meter = meter
     }
 
     var videoTimeBase: AVRational { inputTimeBases[videoInputIndex] }
+    /// Whether the output has a subtitle track of the closed captions found in the pictures.
+    var hasCaptionTrack: Bool { mapping[captionIndex] != nil }
+    /// The input index extracted captions arrive under: one past the file's streams.
+    private let captionIndex: Int
     var outputBytes: Int64 { muxer.bytesWritten }
     var durationSeconds: Double { Double(endPts - (firstPts ?? 0)) * av_q2d(videoTimeBase) }
 
@@ -62,6 +67,7 @@ struct MuxSession: ~Copyable {
         parameters.pointee.extradata = extradata.assumingMemoryBound(to: UInt8.self)
         parameters.pointee.extradata_size = Int32(sequenceHeader.count)
         HDRMetadata.attach(from: first, source: source, to: stream)
+        if first.sideData(AV_FRAME_DATA_A53_CC) != nil { try addCaptionTrack() }
 
         try muxer.writeHeader()
         let waiting = held
@@ -76,6 +82,18 @@ struct MuxSession: ~Copyable {
                 throw error
             }
         }
+    }
+
+    /// Closed captions in the first picture (broadcasts carry them in every picture) get an SRT
+    /// track of their own; captions that start later have none, and the summary says they are lost.
+    private mutating func addCaptionTrack() throws(EncodeError) {
+        let stream = try muxer.addStream()
+        stream.parameters.pointee.codec_type = AVMEDIA_TYPE_SUBTITLE
+        stream.parameters.pointee.codec_id = AV_CODEC_ID_SUBRIP
+        stream.pointee.time_base = videoTimeBase
+        av_dict_set(&stream.pointee.metadata, "title", "Closed captions (CC1)", 0)
+        mapping[captionIndex] = Int(muxer.context.pointee.nb_streams) - 1
+        inputTimeBases.append(videoTimeBase)
     }
 
     /// A packet of a copied or converted stream (input stream index, input time base).

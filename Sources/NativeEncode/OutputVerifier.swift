@@ -19,10 +19,10 @@ public enum OutputVerifier {
         LibraryLogs.configure(verbose: false)
         let input = try MediaInput(path: path)
         let info = SourceInfo(input)
-        try StreamAccounting.check(summary.streams, source: summary.source, output: info.streams)
+        try StreamAccounting.check(summary.fates, source: summary.source, output: info.streams)
         guard let videoIndex = info.videoIndex, info.isAV1 else { throw .output("no AV1 video stream") }
         let readBack = try OutputReadBack(input, videoIndex: videoIndex, progress: progress)
-        try StreamAccounting.checkContent(summary.streams, source: summary.source, packets: readBack.packets)
+        try StreamAccounting.checkContent(summary.fates, source: summary.source, packets: readBack.packets)
 
         let frameSeconds = info.frameRate > 0 ? 1 / info.frameRate : 0.05
         let tolerance = SourceCoverage.tolerance(frameSeconds: frameSeconds)
@@ -32,7 +32,7 @@ public enum OutputVerifier {
         guard abs(readBack.videoSeconds - summary.durationSeconds) <= tolerance else {
             throw .output("video lasts \(readBack.videoSeconds) s, \(summary.durationSeconds) s were encoded")
         }
-        try DeclaredLength(source: summary.source, fates: summary.streams, tolerance: tolerance,
+        try DeclaredLength(source: summary.source, fates: summary.fates, tolerance: tolerance,
                            lengthTolerance: readBack.span.lengthTolerance(frameSeconds: frameSeconds))
             .check(videoSeconds: readBack.videoSeconds, lengthSeconds: readBack.span.seconds(from: nil))
         return Report(frames: readBack.frames, durationSeconds: readBack.videoSeconds, lengthSeconds: readBack.span.seconds(from: nil),

@@ -49,8 +49,10 @@ public struct SourceFacts: Sendable, Codable, Equatable {
         self.streams = streams
     }
 
-    public init(path: String) throws(EncodeError) {
-        let input = try MediaInput(path: path)
+    /// `stop` reaches inside libavformat, as for the encode's own open: a stalled source
+    /// cannot hold a cancelled job in its probing.
+    public init(path: String, stop: StopFlag? = nil) throws(EncodeError) {
+        let input = try MediaInput(path: path, stop: stop)
         self.init(input)
     }
 

@@ -12,6 +12,9 @@ public struct StreamFate: Sendable, Codable, Equatable {
         case converted
         /// Left out by one of the engine's stated rules (`reason`).
         case dropped
+        /// A track the engine made from part of a source stream (closed captions in the video),
+        /// in addition to that stream's own fate.
+        case extracted
     }
 
     public var sourceIndex: Int
@@ -32,6 +35,12 @@ public struct StreamFate: Sendable, Codable, Equatable {
     }
 
     public var isInOutput: Bool { outcome != .dropped }
+
+    /// The SRT track made of the CEA-608 captions inside the video.
+    static func extractedCaptions(from videoIndex: Int) -> StreamFate {
+        StreamFate(sourceIndex: videoIndex, outcome: .extracted, outputKind: SourceStream.Kind.subtitle.rawValue,
+                   outputCodec: "subrip")
+    }
 
     /// One fate per source stream, from the plan and the output streams the layout created for it
     /// (read before the video's stream is described: it becomes AV1 whichever encoder runs).
@@ -62,7 +71,8 @@ public struct StreamFate: Sendable, Codable, Equatable {
 enum StreamAccounting {
     /// Every stream of the source (as its own open saw it) has a fate; every dropped one a rule;
     /// every other one is in the output, in source order, as the kind and codec it was given.
-    static func check(_ fates: [StreamFate], source: SourceFacts, output: [SourceStream]) throws(EncodeError) {
+    static func check(_ allFates: [StreamFate], source: SourceFacts, output: [SourceStream]) throws(EncodeError) {
+        let fates = allFates.filter { $0.outcome != .extracted }
         let unaccounted = source.streams.filter { stream in !fates.contains { $0.sourceIndex == stream.index } }
         if let stream = unaccounted.first {
             throw .output("source stream \(stream.index) (\(stream.kind.rawValue), \(stream.codec)) is not accounted for")
@@ -74,7 +84,7 @@ enum StreamAccounting {
         if let fate = fates.first(where: { $0.outcome == .dropped && $0.reason == nil }) {
             throw .output("source stream \(fate.sourceIndex) was dropped by no rule")
         }
-        let carried = fates.filter(\.isInOutput)
+        let carried = outputOrder(allFates)
         for (position, fate) in carried.enumerated() {
             let described = source.streams[fate.sourceIndex]
             guard position < output.count, output[position].readBackKind == fate.outputKind,
@@ -88,9 +98,19 @@ enum StreamAccounting {
         }
     }
 
+    /// The carried streams in the order a reader of the Matroska file lists them: tracks in source
+    /// order, then extracted tracks (made once the first picture is seen), then attachments, which
+    /// Matroska stores apart from the tracks whatever their place in the source.
+    static func outputOrder(_ fates: [StreamFate]) -> [StreamFate] {
+        let carried = fates.filter(\.isInOutput)
+        let isAttachment = { (fate: StreamFate) in fate.outputKind == SourceStream.Kind.attachment.rawValue }
+        return carried.filter { !isAttachment($0) && $0.outcome != .extracted }
+            + carried.filter { $0.outcome == .extracted } + carried.filter(isAttachment)
+    }
+
     /// A copied stream whose header counts its packets (MP4) has them all in the output.
     static func checkContent(_ fates: [StreamFate], source: SourceFacts, packets: [Int]) throws(EncodeError) {
-        for (position, fate) in fates.filter(\.isInOutput).enumerated() where fate.outcome == .kept {
+        for (position, fate) in outputOrder(fates).enumerated() where fate.outcome == .kept {
             let described = source.streams[fate.sourceIndex]
             guard let declared = described.frameCount, described.kind != .attachment else { continue }
             if abs(packets[position] - declared) > 1 {

@@ -23,8 +23,9 @@ public struct Transcoder: Sendable {
         let threads = settings.threads ?? max(cpus.count, 1)
 
         // What the source declares, through an open of its own: the measure of the encode's read.
-        let declared = try SourceFacts(path: inputPath)
-        let input = try MediaInput(path: inputPath)
+        let declared = try SourceFacts(path: inputPath, stop: stop)
+        // The stop flag also reaches inside libavformat, so a stalled read (a hung NAS) can be cancelled.
+        let input = try MediaInput(path: inputPath, stop: stop)
         let source = SourceInfo(input)
         guard let videoIndex = source.videoIndex else { throw .nothingToDo(.noVideoStream) }
         if source.isAV1 { throw .nothingToDo(.alreadyAV1) }
@@ -32,22 +33,21 @@ public struct Transcoder: Sendable {
         let temporaryPath = OutputTarget.temporaryPath(for: outputPath)
         defer { unlink(temporaryPath) }
         let plan = StreamPlan(input, videoIndex: videoIndex)
-        let subtitles = try SubtitleConverters(plan, input: input)
+        let converters = try StreamConverters(plan, input: input)
         let muxer = try MatroskaOutput(path: temporaryPath)
-        let mapping = try OutputLayout.build(plan, input: input, output: muxer, converters: subtitles)
-        let fates = StreamFate.account(plan, mapping: mapping, input: input, output: muxer)
+        let mapping = try OutputLayout.build(plan, input: input, output: muxer, converters: converters)
+        var fates = StreamFate.account(plan, mapping: mapping, input: input, output: muxer)
         let videoStream = input.stream(videoIndex)
         let timeBases = (0..<input.streamCount).map { input.stream($0).pointee.time_base }
         let frameRate = SourceInfo.nominalFrameRate(of: videoStream)
         let frameDuration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), videoStream.pointee.time_base)
-        let keptStreams = Set(plan.actions.indices.filter { plan.actions[$0] == .copy })
 
         let decoder = try VideoDecoder(stream: videoStream, threads: 0)
         var session = MuxSession(muxer: muxer, mapping: mapping, inputTimeBases: timeBases, videoInputIndex: videoIndex,
                                  meter: ProgressMeter(framesTotal: settings.segment?.frames ?? source.estimatedFrames,
                                                       observer: observer))
         let stage = DecodeStage(input: input, decoder: decoder, converter: PixelConverter(bitDepth: settings.bitDepth),
-                                subtitles: subtitles, videoIndex: videoIndex, keptStreams: keptStreams,
+                                converters: converters, videoIndex: videoIndex, copiedStreams: plan.copiedStreams,
                                 nominalFrameDuration: frameDuration, segment: settings.segment,
                                 deinterlace: settings.deinterlace)
 
@@ -79,9 +79,18 @@ public struct Transcoder: Sendable {
             try DurableFile.rename(temporaryPath, to: outputPath)
         }
 
+        if session.hasCaptionTrack { fates.append(.extractedCaptions(from: videoIndex)) }
         notes += report.pictureNotes
         if report.corruptPackets > 0 { notes.append("\(report.corruptPackets) corrupt video packets or frames skipped") }
         if report.repairedTimestamps > 0 { notes.append("\(report.repairedTimestamps) out-of-order timestamps repaired") }
+        for jump in report.timestampJumps {
+            notes.append(String(format: "source clock jumped by %+.3f s at %.3f s (joined recording?): the later part follows on", jump.bySeconds, jump.atSeconds))
+        }
+        if report.captionedFrames > 0 {
+            notes.append(session.hasCaptionTrack
+                ? "closed captions (CEA-608, CC1) in the video extracted to an SRT subtitle track: AV1 in Matroska cannot carry them in the picture"
+                : "closed captions (CEA-608/708) in \(report.captionedFrames) video frames are lost: they start after the first picture, and AV1 in Matroska cannot carry them")
+        }
         let wall = session.meter.elapsed
         return EncodeSummary(
             input: inputPath, output: outputPath, encoder: resolved.name, preset: resolved.config.preset,
@@ -92,7 +101,7 @@ public struct Transcoder: Sendable {
             fps: wall > 0 ? Double(session.framesEncoded) / wall : 0,
             inputBytes: OutputTarget.size(of: inputPath), outputBytes: OutputTarget.size(of: outputPath),
             peakRSSBytes: ProcessMemory.peakRSS(), peakQueuedFrameBytes: queue.peakHeldBytes,
-            streamKinds: fates.compactMap(\.outputKind), source: declared, streams: fates, notes: notes)
+            streamKinds: StreamAccounting.outputOrder(fates).compactMap(\.outputKind), source: declared, streams: plan.decisions, fates: fates, notes: notes)
     }
 
     /// Takes items until the first picture (which decides the encoder), then runs the encoder.

@@ -38,6 +38,7 @@ struct EncodeCommand: ParsableCommand {
                 throw error
             }
             print(summary.report)
+            if options.verbose { print("  streams:\n" + summary.streams.map { "    \($0.line)" }.joined(separator: "\n")) }
         } catch {
             display.finish()
             switch error {
@@ -94,7 +95,7 @@ struct EncodeOptions: ParsableArguments {
     @Option(name: .customLong("quality-tier"), help: "high or very_high (one SVT preset slower).")
     var qualityTier: QualityTier = .veryHigh
 
-    @Flag(name: .shortAndLong, help: "Also show the libraries' own logs, SVT-AV1's configuration included.")
+    @Flag(name: .shortAndLong, help: "Also show the libraries' own logs (SVT-AV1's configuration included) and what happened to each stream.")
     var verbose = false
 
     func validate() throws {

@@ -59,6 +59,8 @@ struct DaemonTests {
         let success = try #require(daemon.records(for: "multitrack.mkv").last)
         #expect(success.videoHeight == 240 && success.originalBytes > 0 && (success.newBytes ?? 0) > 0)
         #expect(success.startedAt != nil && success.finishedAt != nil && success.encoderUsed?.hasPrefix("SVT-AV1") == true)
+        // What happened to each stream: multitrack.mkv's two audio tracks, two subtitles and font are copied.
+        #expect(success.streams?.map(\.action) == ["encode", "copy", "copy", "copy", "copy", "copy"])
         // Nothing left behind.
         #expect(daemon.files(in: daemon.temp).isEmpty)
         #expect(!daemon.files().contains { $0.hasSuffix(".av1d-staged") })

@@ -73,7 +73,12 @@ struct WebhookTests {
         let portPipe = Pipe()
         server.standardOutput = portPipe
         try server.run()
-        defer { server.terminate() }
+        defer {
+            // SIGKILL: the server may inherit a mask that blocks SIGTERM, and a server left running
+            // would hold the test runner's output open.
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
         let portLine = String(decoding: portPipe.fileHandleForReading.availableData, as: UTF8.self)
         let port = try #require(Int(portLine.trimmingCharacters(in: .whitespacesAndNewlines)), "server said \(portLine)")
         let lines = LogLines()

@@ -80,4 +80,58 @@ struct FailureTests {
         }
         #expect(scratch.contents.isEmpty)
     }
+    @Test("a stop request reaches inside libavformat: a source that trickles in (a stalled NAS) is not read to its end")
+    func stopReachesAStalledRead() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("stalled.ts")
+        #expect(mkfifo(path, 0o600) == 0)
+        signal(SIGPIPE, SIG_IGN)
+        let source = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("broadcast.ts")))
+        let trickle = Trickle(source, into: path)
+        let stop = StopFlag()
+        // Raised while libavformat is still probing the trickle: it reads about 49 KB of this file
+        // before it knows the streams, and without the interrupt callback it would only stop then.
+        Thread.detachNewThread {
+            while trickle.written < 8 * 188 { usleep(1000) }
+            stop.raise()
+        }
+        #expect {
+            _ = try Transcoder(settings: fastSettings()).encode(input: path, output: scratch.path("out.mkv"), stop: stop)
+        } throws: { error in
+            if case .cancelled = error as? EncodeError { return true }
+            return false
+        }
+        let writtenWhenStopped = trickle.written
+        trickle.wait()
+        #expect(writtenWhenStopped < 16 * 1024, "gave up after \(writtenWhenStopped) bytes, inside the probing")
+    }
+}
+
+/// Writes data into a FIFO one TS packet every 50 ms, until done or the reader goes away.
+final class Trickle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ data: Data, into path: String) {
+        Thread.detachNewThread { [self] in
+            defer { done.signal() }
+            let fd = open(path, O_WRONLY)
+            guard fd >= 0 else { return }
+            defer { close(fd) }
+            var offset = 0
+            while offset < data.count {
+                let chunk = data[offset..<min(offset + 188, data.count)]
+                let wrote = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if wrote <= 0 { return }
+                offset += wrote
+                lock.withLock { count = offset }
+                usleep(50_000)
+            }
+        }
+    }
+
+    var written: Int { lock.withLock { count } }
+
+    func wait() { done.wait() }
 }

@@ -14,8 +14,8 @@ struct SourceVerificationTests {
     func goodFixturesVerify(name: String) throws {
         let scratch = try Scratch()
         let (summary, output) = try encodeFixture(name, in: scratch)
-        #expect(summary.streams.count == summary.source.streams.count)
-        #expect(summary.streams.allSatisfy { $0.outcome != .dropped || $0.reason != nil })
+        #expect(summary.fates.count == summary.source.streams.count)
+        #expect(summary.fates.allSatisfy { $0.outcome != .dropped || $0.reason != nil })
         let report = try OutputVerifier.verify(path: output, summary: summary)
         #expect(report.frames == summary.framesEncoded)
         #expect(report.decoder == "libdav1d")
@@ -123,7 +123,7 @@ struct SourceVerificationTests {
     func droppedStreamFails() throws {
         let scratch = try Scratch()
         let (summary, output) = try encodeFixture("multitrack.mkv", in: scratch)
-        #expect(summary.streams.map(\.outcome) == [.encoded, .kept, .kept, .kept, .kept, .kept])
+        #expect(summary.fates.map(\.outcome) == [.encoded, .kept, .kept, .kept, .kept, .kept])
         #expect(try OutputVerifier.verify(path: output, summary: summary).frames == 50)
         // The same output with the second audio stream (source stream 2, AC-3) taken out by ffmpeg.
         let thinned = scratch.path("thinned.mkv")
@@ -140,7 +140,7 @@ struct SourceVerificationTests {
     func shortOutputFails() throws {
         let scratch = try Scratch()
         let (summary, output) = try encodeFixture("bbb720.mp4", in: scratch)
-        #expect(summary.streams.map(\.outcome) == [.encoded, .kept])
+        #expect(summary.fates.map(\.outcome) == [.encoded, .kept])
         // The first two seconds of the output: what a read that stopped early would have produced.
         let half = scratch.path("half.mkv")
         try Run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", output, "-map", "0", "-c", "copy", "-t", "2", half])

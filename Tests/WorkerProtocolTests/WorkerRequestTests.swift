@@ -98,13 +98,16 @@ struct WorkerMessageTests {
             peakQueuedFrameBytes: 3 << 20, streamKinds: ["video", "audio"],
             source: SourceFacts(formatName: "mov,mp4,m4a,3gp,3g2,mj2", startSeconds: 0, declaredSeconds: 4, streams: [
                 .init(index: 0, kind: .video, codec: "h264", durationSeconds: 4, frameCount: 100),
-                .init(index: 1, kind: .audio, codec: "aac"),
+                .init(index: 1, kind: .audio, codec: "adpcm_ima_qt"),
             ]),
-            streams: [StreamFate(sourceIndex: 0, outcome: .encoded, outputKind: "video", outputCodec: "av1"),
-                      StreamFate(sourceIndex: 1, outcome: .dropped, reason: "a rule")],
+            streams: [StreamDecision(index: 1, kind: "audio", codec: "adpcm_ima_qt", action: .convert(to: .opus(bitRate: 128_000)),
+                                     why: "Matroska cannot hold adpcm_ima_qt")],
+            fates: [StreamFate(sourceIndex: 0, outcome: .encoded, outputKind: "video", outputCodec: "av1"),
+                    StreamFate(sourceIndex: 1, outcome: .converted, outputKind: "audio", outputCodec: "opus")],
             notes: ["a note"])
         let verified = try #require(WorkerMessage.parse(WorkerMessage(event: .verified, summary: summary).line().dropLast()))
         #expect(verified.summary?.peakRSSBytes == 600 << 20 && verified.summary?.cpus == CPUSet([0, 1]))
         #expect(verified.summary?.source == summary.source && verified.summary?.streams == summary.streams)
+        #expect(verified.summary?.fates == summary.fates)
     }
 }

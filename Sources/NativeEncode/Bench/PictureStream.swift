@@ -16,10 +16,9 @@ struct PictureStream: ~Copyable {
         let frameRate = SourceInfo.nominalFrameRate(of: stream)
         let frameDuration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), stream.pointee.time_base)
         let decoder = try VideoDecoder(stream: stream, threads: 0, preferring: decoderName)
-        // No stream is kept; the subtitle conversions the plan may ask for are skipped in `next`.
-        let subtitles = try SubtitleConverters(StreamPlan(input, videoIndex: videoIndex), input: input)
+        // Pictures only: no stream is copied or converted.
         let stage = DecodeStage(input: input, decoder: decoder, converter: PixelConverter(bitDepth: bitDepth),
-                                subtitles: subtitles, videoIndex: videoIndex, keptStreams: [],
+                                converters: StreamConverters(), videoIndex: videoIndex, copiedStreams: [],
                                 nominalFrameDuration: frameDuration, segment: segment)
         let queue = HandoffQueue<PipelineItem>(capacity: 3)
         thread = PipelineThread(name: "av1d-bench-decode") { [owner = SharedOwner(stage)] in
