@@ -1,4 +1,5 @@
 import ArgumentParser
+import AV1Daemon
 import Dispatch
 import Foundation
 import NativeEncode
@@ -148,6 +149,14 @@ extension EncodeSummary {
             wall \(Format.seconds(wallSeconds)), \(String(format: "%.2f", fps)) fps
               size \(Format.bytes(inputBytes)) -> \(Format.bytes(outputBytes)) (ratio \(ratio)), \
             peak memory \(Format.bytes(Int64(peakRSSBytes))) (frames queued at peak \(Format.bytes(Int64(peakQueuedFrameBytes))))
+              \(daemonDecision)
             """ + notes.map { "\n  note: \($0)" }.joined()
+    }
+
+    /// What the daemon, at its default `max_size_ratio`, would do with this output: says plainly
+    /// when the output is larger than the input or not small enough to replace it.
+    private var daemonDecision: String {
+        let gate = SizeGate()
+        return gate.sentence(for: gate.verdict(originalBytes: inputBytes, newBytes: outputBytes))
     }
 }
