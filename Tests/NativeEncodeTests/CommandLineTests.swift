@@ -29,6 +29,8 @@ struct CommandLineTests {
         let frames = progress.compactMap { $0["frames"] as? Int }
         #expect(frames == frames.sorted(), "progress only moves forward")
         #expect(frames.last == 50)
+        let size = try #require(FileManager.default.attributesOfItem(atPath: scratch.path("clip.av1.mkv"))[.size] as? NSNumber)
+        #expect(progress.last?["output_bytes"] as? Int == size.intValue, "the last line has the file's size")
         // Matroska stores no frame count: the total is estimated from duration x frame rate.
         #expect(progress.allSatisfy { abs(($0["total_frames"] as? Int ?? 0) - 50) <= 2 })
         #expect(run.stdout.contains("frames 50 (decoded 50)"))
