@@ -13,6 +13,8 @@ struct EncodeCommand: ParsableCommand {
             Exit status: 0 encoded, 1 failed, 3 nothing to do (already AV1 or no video stream).
             Defaults follow the tuning guide: CRF 21/22/23/24 and SVT preset 3/4/4/5 for \
             2160/1440/1080/smaller, one preset slower with --quality-tier very_high; 10-bit output.
+            The summary ends with what the daemon would do with the output at its default \
+            max_size_ratio (0.90): replace the original, or keep it.
             """)
 
     @OptionGroup var options: EncodeOptions
