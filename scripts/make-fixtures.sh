@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Generate small media test fixtures for av1d with the ffmpeg CLI.
 #
-#   scripts/make-fixtures.sh [OUTPUT_DIR]     (default: <repo>/fixtures/generated)
+#   scripts/make-fixtures.sh [OUTPUT_DIR [NAME...]]     (default: <repo>/fixtures/generated, all)
 #
+# NAMEs make only those fixtures (and bbb720.mp4, which the others are made from; a fixture made
+# from another one, like truncated.mkv from multitrack.mkv, needs that one named too).
 # Idempotent: a fixture whose file already exists is skipped. Every file is
 # written to a temporary name first and renamed on success, so an interrupted
 # run never leaves a half-written fixture behind. Delete a file to regenerate it.
@@ -37,8 +39,17 @@ FF=(ffmpeg -nostdin -hide_banner -loglevel error -y)
 BITEXACT=(-fflags +bitexact -flags:v +bitexact -flags:a +bitexact -map_metadata -1)
 X264=(-c:v libx264 -preset veryfast -threads 1)
 
+WANTED=("${@:2}")
+# wanted NAME -> returns 0 if NAME is to be made this run
+wanted() {
+  [[ ${#WANTED[@]} -eq 0 || "$1" == bbb720.mp4 ]] && return 0
+  local name
+  for name in "${WANTED[@]}"; do [[ "$name" == "$1" ]] && return 0; done
+  return 1
+}
 # need NAME -> returns 0 (and logs) if OUT/NAME must be generated
 need() {
+  wanted "$1" || return 1
   if [[ -e "$OUT/$1" ]]; then return 1; fi
   log "generating $1"
   return 0
@@ -159,6 +170,16 @@ if need bbb720-loop.mp4; then
   "${FF[@]}" -f concat -safe 0 -i "$WORK/loop.ffconcat" -map 0 -c copy \
     -fflags +bitexact -map_metadata -1 -movflags +faststart "$(tmp bbb720-loop.mp4)"
   finish bbb720-loop.mp4
+fi
+
+# What people actually re-encode: the same footage as a DVB recording carries it, MPEG-2 at the
+# SD size (720x576, 16:9 by its pixel aspect) and a broadcast bitrate (5 Mbit/s constant), MP2
+# stereo audio, in a constant-rate MPEG-TS. The demo shows the saving on it (about 4 MB).
+if need bbb576-dvb.ts; then
+  "${FF[@]}" -i "$BBB" -vf scale=720:576,setsar=64/45 \
+    -c:v mpeg2video -b:v 5M -minrate 5M -maxrate 5M -bufsize 1835k -g 12 -bf 2 \
+    -c:a mp2 -b:a 256k -ac 2 -ar 48000 -muxrate 6M "${BITEXACT[@]}" "$(tmp bbb576-dvb.ts)"
+  finish bbb576-dvb.ts
 fi
 
 # ---------------------------------------------------------------------------
@@ -605,7 +626,7 @@ fi
 # ---------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------
-FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mkv
+FIXTURES=(bbb720.mp4 bbb720-loop.mp4 bbb576-dvb.ts multitrack.mkv hdr10.mkv vfr.mkv oddsize.mkv
   tiny.mkv bframes-movtext.mp4 offset.mp4 yuv422.mkv yuv444.mkv av1.mkv
   audio-only.m4a empty.mp4 garbage.mkv text.mp4 truncated.mp4 truncated.mkv
   rotate90.mp4 rotate180.mp4 rotate270.mp4 rotate-sei.mkv size-change-h264.ts size-change-mpeg2.ts
@@ -617,6 +638,7 @@ FIXTURES=(bbb720.mp4 bbb720-loop.mp4 multitrack.mkv hdr10.mkv vfr.mkv oddsize.mk
 total=0
 printf '%-22s %10s  %s\n' FILE BYTES STREAMS
 for f in "${FIXTURES[@]}"; do
+  wanted "$f" || continue
   p="$OUT/$f"
   [[ -e "$p" ]] || die "missing after generation: $f"
   s=$(file_size "$p")

@@ -13,15 +13,18 @@ public struct DryRun {
 
     let config: DaemonConfig
     let executable: String
+    /// The job store's records: files already handled are not judged again.
+    let jobs: [JobRecord]
 
-    public init(config: DaemonConfig, executable: String) {
+    public init(config: DaemonConfig, executable: String, jobs: [JobRecord]) {
         self.config = config
         self.executable = executable
+        self.jobs = jobs
     }
 
     public func run() -> (lines: [Line], unreadableFolders: [String]) {
         let result = LibraryScanner(minBytes: config.minBytes, exclude: config.exclude).scan(roots: config.libraryRoots)
-        let history = JobHistory((try? JobStore(directory: config.jobStateDir, readOnly: true).all) ?? [])
+        let history = JobHistory(jobs)
         var stability = StabilityTracker(window: TimeInterval(config.stableSecs))
         var lines = result.skipped.map { Line(path: $0.0.path, size: $0.0.size, verdict: .skip, reason: $0.1.reason, expectedSaving: 0) }
         for facts in result.videos {

@@ -49,3 +49,29 @@ public final class JobStore: @unchecked Sendable {
 
     func path(of id: String) -> String { (directory as NSString).appendingPathComponent("\(id).json") }
 }
+
+/// What a reader that must not create the job store (`av1d status`, `av1d scan`) finds there.
+public enum StoredJobs: Sendable {
+    /// No folder yet: the daemon has not run with this configuration.
+    case nothingRunYet
+    case records([JobRecord])
+
+    public var records: [JobRecord] {
+        if case .records(let records) = self { records } else { [] }
+    }
+}
+
+extension JobStore {
+    /// The records in `directory`, never creating it. A folder that is there but cannot be
+    /// listed is an error naming it, not an empty store.
+    public static func read(directory: String) throws -> StoredJobs {
+        var info = stat()
+        guard stat(directory, &info) == 0 else {
+            if errno == ENOENT { return .nothingRunYet }
+            throw SystemError("read the job store", path: directory)
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw SystemError("read the job store", path: directory, code: ENOTDIR) }
+        guard access(directory, R_OK | X_OK) == 0 else { throw SystemError("read the job store", path: directory) }
+        return .records(try JobStore(directory: directory, readOnly: true).all)
+    }
+}

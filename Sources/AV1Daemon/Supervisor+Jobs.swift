@@ -211,9 +211,9 @@ extension Supervisor {
         record.streams = summary.streams
         record.notes = summary.notes.isEmpty ? nil : summary.notes
         record.progress = 100
-        let limit = Double(record.originalBytes) * config.maxSizeRatio
-        guard Double(summary.outputBytes) < limit else {
-            let ratio = String(format: "%.2f", Double(summary.outputBytes) / Double(max(record.originalBytes, 1)))
+        let verdict = SizeGate(maxSizeRatio: config.maxSizeRatio).verdict(originalBytes: record.originalBytes, newBytes: summary.outputBytes)
+        guard verdict.replacesOriginal else {
+            let ratio = String(format: "%.2f", verdict.ratio)
             let reason = "new file would be \(ratio) of the original; max_size_ratio is \(config.maxSizeRatio)"
             removeTemporaryFiles(of: record)
             record.status = .skipped

@@ -6,6 +6,8 @@ struct MatroskaOutput: ~Copyable {
     let context: UnsafeMutablePointer<AVFormatContext>
     let path: String
     private(set) var headerWritten = false
+    /// The file's size once closed: the last progress report must not read 0.
+    private var closedSize: Int64 = 0
 
     init(path: String) throws(EncodeError) {
         var created: UnsafeMutablePointer<AVFormatContext>?
@@ -47,13 +49,19 @@ struct MatroskaOutput: ~Copyable {
         if code < 0 { throw .library(AVFailure(code: code, operation: "writing a packet")) }
     }
 
-    /// Bytes written so far.
-    var bytesWritten: Int64 { context.pointee.pb.map { avio_tell($0) } ?? 0 }
+    /// Bytes written so far (the muxer hands over a cluster, about 5 s of video, at a time);
+    /// after `finish`, the file's size.
+    var bytesWritten: Int64 { context.pointee.pb.map { avio_tell($0) } ?? closedSize }
 
     /// Writes the trailer (cues, durations) and closes the file; it still needs a sync to be durable.
     mutating func finish() throws(EncodeError) {
         let code = av_write_trailer(context)
         if code < 0 { throw .library(AVFailure(code: code, operation: "writing the Matroska trailer")) }
+        if let pb = context.pointee.pb {
+            // The trailer seeks back to fill in the header, so the position is not the size.
+            avio_flush(pb)
+            closedSize = max(avio_size(pb), 0)
+        }
         let closeCode = avio_closep(&context.pointee.pb)
         if closeCode < 0 { throw .output("closing \(path): \(AVFailure.describe(closeCode))") }
     }

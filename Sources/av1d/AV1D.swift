@@ -27,6 +27,22 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
+extension DaemonConfig {
+    /// The job store as `av1d status` and `av1d scan` read it, or exit 1 with one line naming
+    /// the folder when it is there but cannot be read.
+    func storedJobs() throws -> StoredJobs {
+        do { return try JobStore.read(directory: jobStateDir) } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Said by status and scan when `job_state_dir` does not exist yet.
+    var nothingRunYet: String {
+        "nothing has run yet: no job store at \(jobStateDir) (the daemon creates it when it first runs)"
+    }
+}
+
 /// This program's own path: workers are the same binary.
 enum SelfExecutable {
     static var path: String {

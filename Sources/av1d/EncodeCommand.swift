@@ -1,4 +1,5 @@
 import ArgumentParser
+import AV1Daemon
 import Dispatch
 import Foundation
 import NativeEncode
@@ -12,6 +13,8 @@ struct EncodeCommand: ParsableCommand {
             Exit status: 0 encoded, 1 failed, 3 nothing to do (already AV1 or no video stream).
             Defaults follow the tuning guide: CRF 21/22/23/24 and SVT preset 3/4/4/5 for \
             2160/1440/1080/smaller, one preset slower with --quality-tier very_high; 10-bit output.
+            The summary ends with what the daemon would do with the output at its default \
+            max_size_ratio (0.90): replace the original, or keep it.
             """)
 
     @OptionGroup var options: EncodeOptions
@@ -149,6 +152,14 @@ extension EncodeSummary {
             wall \(Format.seconds(wallSeconds)), \(String(format: "%.2f", fps)) fps
               size \(Format.bytes(inputBytes)) -> \(Format.bytes(outputBytes)) (ratio \(ratio)), \
             peak memory \(Format.bytes(Int64(peakRSSBytes))) (frames queued at peak \(Format.bytes(Int64(peakQueuedFrameBytes))))
+              \(daemonDecision)
             """ + notes.map { "\n  note: \($0)" }.joined()
+    }
+
+    /// What the daemon, at its default `max_size_ratio`, would do with this output: says plainly
+    /// when the output is larger than the input or not small enough to replace it.
+    private var daemonDecision: String {
+        let gate = SizeGate()
+        return gate.sentence(for: gate.verdict(originalBytes: inputBytes, newBytes: outputBytes))
     }
 }

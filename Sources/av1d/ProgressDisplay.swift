@@ -32,7 +32,7 @@ final class ProgressDisplay: Sendable {
                 let filled = Int(progress.fraction * Double(width))
                 let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
                 let eta = progress.etaSeconds.map { "ETA \(Format.seconds($0))" } ?? "ETA --"
-                let line = String(format: "\r[%@] %5.1f%% %d/%d frames %.1f fps %@ %@ ",
+                let line = String(format: "\r[%@] %5.1f%% %d/%d frames %.1f fps out %@ %@ ",
                                   bar, progress.fraction * 100, progress.framesEncoded, progress.framesTotal,
                                   progress.fps, Format.bytes(progress.outputBytes), eta)
                 Terminal.write(line + "\u{1B}[K")

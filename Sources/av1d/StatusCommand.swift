@@ -16,11 +16,12 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let config = try configOption.load()
-        let report = Self.report(config: config)
+        let report = try Self.report(config: config)
         if json {
-            print(String(decoding: try JSONEncoder.av1dPretty.encode(report), as: UTF8.self))
+            print(String(decoding: try JSONEncoder.av1dPretty.encode(report ?? StatusReport(jobs: [])), as: UTF8.self))
             return
         }
+        guard let report else { return print(config.nothingRunYet) }
         if report.running.isEmpty { print("no job running") }
         for job in report.running {
             let eta = job.eta.map { Format.seconds($0) } ?? "--"
@@ -33,8 +34,9 @@ struct StatusCommand: ParsableCommand {
         print("done \(totals.success), failed \(totals.failed), skipped \(totals.skipped); saved \(Format.bytes(totals.bytesSaved)) (average ratio \(ratio), \(Format.seconds(totals.encodeSeconds)) encoding)")
     }
 
-    /// The daemon's live numbers when it answers; the job store's otherwise.
-    private static func report(config: DaemonConfig) -> StatusReport {
+    /// The daemon's live numbers when it answers; the job store's otherwise; nil when nothing
+    /// has run yet.
+    private static func report(config: DaemonConfig) throws -> StatusReport? {
         do {
             let response = try ControlClient(path: config.controlSocketPath).send(ControlRequest(command: .status))
             if let snapshot = response.snapshot { return StatusReport(snapshot: snapshot) }
@@ -44,7 +46,9 @@ struct StatusCommand: ParsableCommand {
         } catch {
             Terminal.write("note: \(error); showing the job store\n")
         }
-        let jobs = (try? JobStore(directory: config.jobStateDir, readOnly: true).all) ?? []
-        return StatusReport(jobs: jobs)
+        switch try config.storedJobs() {
+        case .nothingRunYet: return nil
+        case .records(let jobs): return StatusReport(jobs: jobs)
+        }
     }
 }

@@ -98,6 +98,35 @@ struct DaemonTests {
         _ = try daemon.stop()
     }
 
+    @Test("the size gate: the DVB-style sample is replaced, a clip that grows is kept with the ratio and a marker")
+    func sizeGate() throws {
+        // CRF 20 at preset 12: the MPEG-2 sample comes to about a quarter, the small H.264 clip
+        // (mostly its copied 5.1 AAC track) to more than its own size.
+        let daemon = try DaemonHarness(["crf": "20", "max_size_ratio": "0.9"])
+        try daemon.add("bbb576-dvb.ts")
+        try daemon.add("rotate90.mp4")
+        let original = Media.sha(daemon.library + "/rotate90.mp4")
+        try daemon.start()
+        #expect(daemon.wait {
+            daemon.records(for: "bbb576-dvb.ts").last?.status == .success && daemon.records(for: "rotate90.mp4").last?.status == .skipped
+        }, "\(daemon.log)")
+        _ = try daemon.stop()
+
+        let replaced = try #require(daemon.records(for: "bbb576-dvb.ts").last)
+        let newBytes = try #require(replaced.newBytes)
+        #expect(Double(newBytes) < Double(replaced.originalBytes) * 0.9)
+        #expect(replaced.encodedBytes == newBytes, "the last progress report has the output's size")
+        #expect(Media.videoCodec(daemon.library + "/bbb576-dvb.mkv") == "av1")
+
+        let kept = try #require(daemon.records(for: "rotate90.mp4").last)
+        let ratio = Double(try #require(kept.newBytes)) / Double(kept.originalBytes)
+        #expect(ratio > 1)
+        #expect(kept.reason == String(format: "new file would be %.2f of the original; max_size_ratio is 0.9", ratio))
+        #expect(Media.sha(daemon.library + "/rotate90.mp4") == original, "the original is untouched")
+        #expect(FileManager.default.fileExists(atPath: daemon.library + "/rotate90.mp4.av1skip"))
+        #expect(daemon.files(in: daemon.temp).isEmpty)
+    }
+
     @Test("a file arriving between scan cycles is picked up through file-system events")
     func fileSystemEvents() throws {
         let daemon = try DaemonHarness(["scan_interval_secs": "3600"])

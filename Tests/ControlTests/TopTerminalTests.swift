@@ -21,6 +21,10 @@ struct TopTerminalTests {
         #expect(screen.contains("[####"), "a progress bar")
         #expect(screen.contains("42.5%"))
         #expect(screen.contains("broken episode.mkv"), "recent jobs")
+        let lines = screen.split(separator: "\n")
+        #expect(lines.contains { $0.contains("Sintel.mkv") && $0.contains("8.0 GiB  saves ~4.0 GiB (guess)") },
+                "a queued file's saving is labelled a guess: \(screen)")
+        #expect(lines.contains { $0.contains("Tears of Steel.mkv") && $0.contains("saves ~3.0 GiB (guess)") })
         #expect(try tmux.format("#{alternate_on}") == "1")
 
         // The running job is selected first: enter shows its details, c and y cancel it.

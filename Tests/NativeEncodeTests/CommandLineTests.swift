@@ -29,10 +29,59 @@ struct CommandLineTests {
         let frames = progress.compactMap { $0["frames"] as? Int }
         #expect(frames == frames.sorted(), "progress only moves forward")
         #expect(frames.last == 50)
+        let size = try #require(FileManager.default.attributesOfItem(atPath: scratch.path("clip.av1.mkv"))[.size] as? NSNumber)
+        #expect(progress.last?["output_bytes"] as? Int == size.intValue, "the last line has the file's size")
         // Matroska stores no frame count: the total is estimated from duration x frame rate.
         #expect(progress.allSatisfy { abs(($0["total_frames"] as? Int ?? 0) - 50) <= 2 })
         #expect(run.stdout.contains("frames 50 (decoded 50)"))
         #expect(run.stdout.contains("peak memory"))
+    }
+
+    /// What the daemon's size gate (default max_size_ratio 0.90) would do with the output, for a
+    /// small clip whose copied 5.1 AAC track is most of its bytes: a low CRF makes the video
+    /// grow past the input, a middle one leaves it smaller but not by 10%, a high one saves.
+    enum Outcome: String, CaseIterable { case larger, aboveRatio, replaced }
+
+    @Test("the summary says in one line what the daemon would do with the output", arguments: Outcome.allCases)
+    func daemonDecision(outcome: Outcome) throws {
+        let scratch = try Scratch()
+        let input = Fixtures.path("rotate90.mp4"), output = scratch.path("out.mkv")
+        let crf = switch outcome { case .larger: "10"; case .aboveRatio: "33"; case .replaced: "45" }
+        let run = try Run(AV1DBinary.path, ["encode", input, "-o", output, "--preset", "12", "--crf", crf, "--progress", "none"])
+        #expect(run.status == 0, "\(run.stderr)")
+        // The ratio as the files on disk have it, not as av1d says it.
+        let ratio = Double(try fileSize(output)) / Double(try fileSize(input))
+        let decision = run.stdout.split(separator: "\n").filter { $0.contains("the daemon would") }
+        #expect(decision.count == 1, "one line: \(run.stdout)")
+        let line = String(decision.first ?? "")
+        switch outcome {
+        case .larger:
+            try #require(ratio > 1, "CRF \(crf) no longer makes this clip larger (\(ratio)): choose another")
+            #expect(line == String(format: "  larger than the input (%.3fx): the daemon would keep the original (max_size_ratio 0.90)", ratio))
+        case .aboveRatio:
+            try #require(ratio >= 0.9 && ratio <= 1, "CRF \(crf) no longer lands between 0.9 and 1 (\(ratio)): choose another")
+            #expect(line == String(format: "  above max_size_ratio 0.90 (%.3f of the original): the daemon would keep the original", ratio))
+        case .replaced:
+            try #require(ratio < 0.9, "CRF \(crf) no longer saves 10% on this clip (\(ratio)): choose another")
+            #expect(line == String(format: "  the daemon would replace the original: %.3f of its size, below max_size_ratio 0.90", ratio))
+        }
+    }
+
+    @Test("the progress bar labels the output's size so far")
+    func progressBar() throws {
+        let scratch = try Scratch()
+        let run = try Run(AV1DBinary.path, ["encode", Fixtures.path("rotate90.mp4"), "-o", scratch.path("out.mkv"),
+                                            "--preset", "12", "--crf", "40", "--progress", "bar"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let updates = run.stderr.split(separator: "\r").filter { $0.hasPrefix("[") }
+        #expect(!updates.isEmpty, "\(run.stderr)")
+        let labelled = #/\] +[0-9.]+% \d+/\d+ frames [0-9.]+ fps out \d+(\.\d)? (B|KiB|MiB) ETA /#
+        #expect(updates.allSatisfy { $0.contains(labelled) }, "\(updates.prefix(3))")
+        #expect(updates.contains { $0.contains(#/out [1-9][0-9.]* (B|KiB|MiB)/#) }, "the figure grows once packets are written")
+    }
+
+    private func fileSize(_ path: String) throws -> Int64 {
+        try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber).int64Value
     }
 
     @Test("exit 3 with one line naming the file when there is nothing to do", arguments: ["av1.mkv", "audio-only.m4a"])

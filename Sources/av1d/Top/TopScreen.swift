@@ -98,7 +98,7 @@ struct TopScreen {
         let running = snapshot.running.map { job in runningLines(job, selected: job.id == model.selectedID) }
         let recent = snapshot.recent.map { job in [finishedLine(job, selected: job.id == model.selectedID)] }
         let queue = snapshot.queue.map { file in
-            [ScreenLine("  " + file.path.fileName.terminalSafe.spread("\(Format.bytes(file.bytes))  saves ~\(Format.bytes(file.expectedSavingBytes))", width: width - 2))]
+            [ScreenLine("  " + file.path.fileName.terminalSafe.spread("\(Format.bytes(file.bytes))  saves ~\(Format.bytes(file.expectedSavingBytes)) (guess)", width: width - 2))]
         }
         return [
             ScreenSection(priority: Priority.running,
