@@ -16,7 +16,7 @@ struct MatroskaOutput: ~Copyable {
         let openCode = avio_open(&created.pointee.pb, path, AVIO_FLAG_WRITE)
         if openCode < 0 {
             avformat_free_context(created)
-            throw .output("cannot create \(path): \(AVFailure.describe(openCode))")
+            throw .library(AVFailure(code: openCode, operation: "cannot create \(path)"))
         }
         context = created
         self.path = path
@@ -55,7 +55,7 @@ struct MatroskaOutput: ~Copyable {
         let code = av_write_trailer(context)
         if code < 0 { throw .library(AVFailure(code: code, operation: "writing the Matroska trailer")) }
         let closeCode = avio_closep(&context.pointee.pb)
-        if closeCode < 0 { throw .output("closing \(path): \(AVFailure.describe(closeCode))") }
+        if closeCode < 0 { throw .library(AVFailure(code: closeCode, operation: "closing \(path)")) }
     }
 
     deinit {

@@ -21,6 +21,7 @@ struct StatusCommand: ParsableCommand {
             print(String(decoding: try JSONEncoder.av1dPretty.encode(report), as: UTF8.self))
             return
         }
+        if let pause = report.admissionPause { print("no new jobs (\(pause.reason)): \(pause.message)") }
         if report.running.isEmpty { print("no job running") }
         for job in report.running {
             let eta = job.eta.map { Format.seconds($0) } ?? "--"

@@ -149,3 +149,33 @@ enum Media {
         run(["sha256sum", path]).output.split(separator: " ").first.map(String.init) ?? ""
     }
 }
+
+extension DaemonHarness {
+    /// `av1d status --json` as a user runs it: the daemon's live report.
+    func statusJSON() -> [String: Any] {
+        let result = Media.run([Self.binary, "status", "--config", configPath, "--json"])
+        let start = result.output.firstIndex(of: "{") ?? result.output.endIndex
+        let object = try? JSONSerialization.jsonObject(with: Data(result.output[start...].utf8))
+        return object as? [String: Any] ?? [:]
+    }
+
+    /// The admission pause `av1d status --json` shows: (reason, message), nil when jobs may start.
+    var admissionPause: (reason: String, message: String)? {
+        guard let pause = statusJSON()["admission_pause"] as? [String: Any],
+              let reason = pause["reason"] as? String, let message = pause["message"] as? String else { return nil }
+        return (reason, message)
+    }
+
+    /// Skip markers anywhere in the library.
+    var markers: [String] {
+        let walker = FileManager.default.enumerator(atPath: library)
+        return (walker?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".av1skip") }
+    }
+
+    /// Rewrites one config key (a TOML literal) and sends SIGHUP.
+    func reload(_ key: String, _ value: String) throws {
+        let lines = try String(contentsOfFile: configPath, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("\(key) =") }
+        try (lines + ["\(key) = \(value)"]).joined(separator: "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        kill(try #require(process).processIdentifier, SIGHUP)
+    }
+}
