@@ -6,7 +6,11 @@ import LinuxSupport
 public final class JobStore: @unchecked Sendable {
     public let directory: String
     private var records: [String: JobRecord] = [:]
-    private var lastWrite: [String: Date] = [:]
+    /// When each record was last stored, on the monotonic clock (a wall-clock step backwards
+    /// must not stop progress writes until it is caught up).
+    private var lastWrite: [String: UInt64] = [:]
+    /// Records the disk refused (a full or missing `job_state_dir`), newest content in `records`.
+    private var unwritten: Set<String> = []
     private let lock = NSLock()
     /// Disk writes, one at a time and in the order they were asked for.
     private let writer = DispatchQueue(label: "av1d.job-store")
@@ -54,8 +58,15 @@ public final class JobStore: @unchecked Sendable {
 
     /// Stores live progress, on disk at most once a second per job (the caller updates at least every 2 s).
     public func saveProgress(_ record: JobRecord) {
-        let due = lock.withLock { Date().timeIntervalSince(lastWrite[record.id] ?? .distantPast) >= 1 }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let due = lock.withLock { lastWrite[record.id].map { now - $0 >= 1_000_000_000 } ?? true }
         if due { saveLater(record) } else { lock.withLock { records[record.id] = record } }
+    }
+
+    /// Writes again every record whose last write failed (the job folder takes files again).
+    public func writeUnwritten() {
+        let pending = lock.withLock { unwritten.compactMap { records[$0] } }
+        pending.forEach(saveLater)
     }
 
     /// Waits for every queued write (shutdown, tests).
@@ -64,7 +75,7 @@ public final class JobStore: @unchecked Sendable {
     private func remember(_ record: JobRecord) {
         lock.withLock {
             records[record.id] = record
-            lastWrite[record.id] = Date()
+            lastWrite[record.id] = DispatchTime.now().uptimeNanoseconds
         }
     }
 
@@ -72,8 +83,14 @@ public final class JobStore: @unchecked Sendable {
     private func attempt(_ record: JobRecord) -> SystemError? {
         let file = path(of: record.id)
         guard let data = try? JobRecord.encoder.encode(record) else { return SystemError("encode job record", path: file, code: EINVAL) }
-        do throws(SystemError) { try AtomicFile.write(data, to: file) } catch { return error }
-        return nil
+        do throws(SystemError) {
+            try AtomicFile.write(data, to: file)
+            _ = lock.withLock { unwritten.remove(record.id) }
+            return nil
+        } catch {
+            _ = lock.withLock { unwritten.insert(record.id) }
+            return error
+        }
     }
 
     func path(of id: String) -> String { (directory as NSString).appendingPathComponent("\(id).json") }

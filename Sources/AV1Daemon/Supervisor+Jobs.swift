@@ -161,8 +161,10 @@ extension Supervisor {
             writeMarker(for: record.sourcePath, reason: record.reason!, job: id)
             return schedule()
         }
-        if job.memoryStop == nil, let kills = Self.outOfMemoryKills(), kills > (job.outOfMemoryKillsAtStart ?? kills),
-           exit == .signalled(SIGKILL), job.stalledFor == nil {
+        // An OOM kill beside other jobs is the machine's doing; alone, the file needs more memory
+        // than there is, and it counts as a failure (else it would run and be killed forever).
+        if job.memoryStop == nil, !runAlone.contains(record.sourcePath), job.stalledFor == nil, exit == .signalled(SIGKILL),
+           let kills = Self.outOfMemoryKills(), kills > (job.outOfMemoryKillsAtStart ?? kills) {
             job.memoryStop = "killed by the kernel's out-of-memory killer"
         }
         if let reason = job.memoryStop {

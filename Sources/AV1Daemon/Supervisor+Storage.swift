@@ -33,6 +33,7 @@ extension Supervisor {
             reportStatus()
         case .resumed:
             log(.info, "storage pause over: the temp and job folders take files again; taking new jobs again")
+            store.writeUnwritten()
             scanCycle()
         case nil:
             break

@@ -96,9 +96,11 @@ public final class Supervisor: @unchecked Sendable {
     /// Recovers, announces readiness, then runs until SIGTERM/SIGINT. Returns the exit status.
     public func run() -> Int32 {
         queue.sync {
+            // Signals first: a SIGTERM during recovery is handled right after it, never lost
+            // (between SIG_IGN and a resumed source it would be).
+            installSignals()
             Recovery(store: store, replacer: replacer, tempDirectory: config.tempOutputDir,
                      failedRetentionDays: config.failedOutputRetentionDays, log: log).run()
-            installSignals()
             store.onWriteFailure = { [unowned self] record, error in
                 queue.async { [unowned self] in jobRecordNotWritten(record, error: error) }
             }

@@ -117,6 +117,8 @@ struct EnvironmentFaultTests {
         _ = try daemon.stop()
         let encodes = daemon.log.components(separatedBy: "encoding on CPUs").count - 1
         #expect(encodes == 2, "one encode lost to the full disk, one that landed: \(encodes)")
+        // The records the full disk refused were written once it had room.
+        #expect(daemon.records(for: "movie.mp4").map(\.status) == [.interrupted, .success])
         #expect(daemon.markers.isEmpty)
         #expect(Media.decodesCleanly(daemon.library + "/movie.mkv"))
     }
