@@ -25,6 +25,9 @@ struct StorageGate: Sendable, Equatable {
         case resumed
     }
 
+    /// How often the folders are checked, whether the gate is open or closed.
+    static let recheckInterval: TimeInterval = 3
+
     private(set) var fault: Fault?
 
     var isClosed: Bool { fault != nil }
@@ -38,7 +41,7 @@ struct StorageGate: Sendable, Equatable {
     }
 
     /// Checks each folder; returns a change only when the gate closes or opens (log once per episode).
-    mutating func update(_ folders: [Folder], freeBytes: (String) -> Int64? = StorageGate.freeBytes) -> Change? {
+    mutating func update(_ folders: [Folder], freeBytes: (String) -> Int64? = { StorageGate.space($0)?.free }) -> Change? {
         // The folder that closed the gate is watched too (a library folder that was full).
         let folders = folders + [fault?.folder].compactMap { $0 }.filter { !folders.contains($0) }
         let found = folders.lazy.compactMap { folder in FolderCheck.problem(with: folder.path).map { Fault(folder: folder, problem: "\($0)") } }.first
@@ -60,14 +63,14 @@ struct StorageGate: Sendable, Equatable {
     /// `neededBytes` is how much free space to wait for when the folder was full.
     mutating func report(_ folder: Folder, problem: String, neededBytes: Int64? = nil) -> Change? {
         let wasOpen = fault == nil
-        fault = Fault(folder: folder, problem: problem, neededBytes: neededBytes ?? fault?.neededBytes)
+        fault = Fault(folder: folder, problem: problem, neededBytes: neededBytes ?? (fault?.folder == folder ? fault?.neededBytes : nil))
         return wasOpen ? .paused(fault!) : nil
     }
 
-    /// Bytes an unprivileged writer may still use in the file system holding `path`.
-    static func freeBytes(_ path: String) -> Int64? {
+    /// The file system holding `path`: bytes an unprivileged writer may still use, and its size.
+    static func space(_ path: String) -> (free: Int64, capacity: Int64)? {
         var info = statvfs()
         guard statvfs(path, &info) == 0 else { return nil }
-        return Int64(info.f_bavail) * Int64(info.f_frsize)
+        return (Int64(info.f_bavail) * Int64(info.f_frsize), Int64(info.f_blocks) * Int64(info.f_frsize))
     }
 }

@@ -7,10 +7,10 @@ import WorkerProtocol
 /// fault pauses admission until the folders are usable again.
 extension Supervisor {
     /// The folders every job writes into.
-    var storageFolders: [StorageGate.Folder] {
-        [StorageGate.Folder(key: "temp_output_dir", path: config.tempOutputDir),
-         StorageGate.Folder(key: "job_state_dir", path: store.directory)]
-    }
+    var storageFolders: [StorageGate.Folder] { [tempFolder, stateFolder] }
+    var tempFolder: StorageGate.Folder { StorageGate.Folder(key: "temp_output_dir", path: config.tempOutputDir) }
+    /// The job store's folder: a reload does not move the store, so not `config.jobStateDir`.
+    var stateFolder: StorageGate.Folder { StorageGate.Folder(key: "job_state_dir", path: store.directory) }
 
     /// Every few seconds: closes the gate when a folder fails its check, opens it when all pass.
     func watchStorage() {
@@ -20,7 +20,7 @@ extension Supervisor {
     /// A queued job-record write failed (on the store's writer queue, hopped here).
     func jobRecordNotWritten(_ record: JobRecord, error: SystemError) {
         log(.error, "job record not written: \(error)", job: record.id, file: record.sourcePath)
-        apply(storage.report(StorageGate.Folder(key: "job_state_dir", path: store.directory), problem: "\(error)"))
+        apply(storage.report(stateFolder, problem: "\(error)"))
     }
 
     /// Logs a change once per episode and publishes it at once: `status` shows the pause no later
@@ -52,26 +52,27 @@ extension Supervisor {
     /// worker said so (a full or read-only temp folder), or the temp folder fails its check now
     /// (removed under a running encode). The gate is closed with the reason; nil for a file's fault.
     func environmentFault(of job: RunningJob, exit: WorkerProcess.Exit) -> String? {
-        guard exit != .exited(0) || job.outcome == nil else { return nil }
-        if case .verified = job.outcome { return nil }
-        if case .nothingToDo = job.outcome { return nil }
-        let temp = storageFolders[0]
+        switch job.outcome {
+        case .verified, .nothingToDo: return nil
+        case .failed, nil: break
+        }
+        let temp = tempFolder
         if let problem = FolderCheck.problem(with: temp.path) {
             apply(storage.report(temp, problem: "\(problem)"))
             return "\(temp.key) \(temp.path) cannot take files (\(problem))"
         }
         guard case .failed(let reason, .environment) = job.outcome else { return nil }
-        // The folder takes small files again (the worker removed its partial output): the disk
-        // was full for this encode. Wait until there is room for what it would have written.
-        let needed = Self.expectedOutputBytes(of: job.record, capacity: StorageGate.capacityBytes(temp.path))
+        // The folder takes small files again (the worker removed its partial output): it had no
+        // room for this encode. Wait until there is room for what it would have written.
+        let needed = Self.expectedOutputBytes(of: job.record, capacity: StorageGate.space(temp.path)?.capacity)
         apply(storage.report(temp, problem: reason, neededBytes: needed))
-        return "\(temp.key) \(temp.path) is full (\(reason))"
+        return "\(temp.key) \(temp.path) refused the output (\(reason))"
     }
 
     /// Whether a failed replacement failed for the machine's sake: the job folder cannot take a
     /// record, or the library's file system is full or read-only for the new file.
     func replacementEnvironmentFault(_ job: JobRecord, error: any Error) -> String? {
-        let state = storageFolders[1]
+        let state = stateFolder
         if let problem = FolderCheck.problem(with: state.path) {
             apply(storage.report(state, problem: "\(problem)"))
             return "\(state.key) \(state.path) cannot take files (\(problem))"
@@ -80,9 +81,9 @@ extension Supervisor {
         let needed = job.newBytes ?? 0
         let code = FailureKind.errorNumber(of: error)
         let full = code.map { SystemError("", code: $0).isNoSpace || $0 == EROFS } ?? false
-        guard full || (StorageGate.freeBytes(folder.path).map { $0 < needed } ?? false) else { return nil }
+        guard full || (StorageGate.space(folder.path).map { $0.free < needed } ?? false) else { return nil }
         apply(storage.report(folder, problem: "\(error)", neededBytes: needed))
-        return "\(folder.key) \(folder.path) has no room for \(Self.megabytes(needed))"
+        return "\(folder.key) \(folder.path) cannot take the new file of \(Self.megabytes(needed)) (\(error))"
     }
 
     /// The whole output's size, extrapolated from what was written; half the source before that.
@@ -113,17 +114,5 @@ extension Supervisor {
     func pruneFailedOutputs() {
         let pruner = FailedOutputPruner(store: store, retentionDays: config.failedOutputRetentionDays)
         for path in pruner.prune() { log(.info, "removed a failed job's output after failed_output_retention_days", file: path) }
-    }
-}
-
-extension StorageGate {
-    /// How often a closed (or open) gate looks at the folders again.
-    static let recheckInterval: TimeInterval = 3
-
-    /// The size of the file system holding `path`.
-    static func capacityBytes(_ path: String) -> Int64? {
-        var info = statvfs()
-        guard statvfs(path, &info) == 0 else { return nil }
-        return Int64(info.f_blocks) * Int64(info.f_frsize)
     }
 }
