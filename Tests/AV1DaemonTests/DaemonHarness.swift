@@ -179,3 +179,16 @@ extension DaemonHarness {
         kill(try #require(process).processIdentifier, SIGHUP)
     }
 }
+
+/// A shim of scripts/fault-injection built for this test run, for LD_PRELOAD in the daemon and
+/// the workers it starts.
+enum FaultShim {
+    static func build(_ name: String) -> String {
+        let source = URL(fileURLWithPath: DaemonHarness.fixtures).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/fault-injection/\(name).c").path
+        let built = FileManager.default.temporaryDirectory.appendingPathComponent("av1d-\(name)-\(getpid()).so").path
+        let cc = Media.run(["cc", "-shared", "-fPIC", "-O2", "-o", built, source, "-ldl"])
+        precondition(cc.status == 0, "building the \(name) shim failed: \(cc.output)")
+        return built
+    }
+}

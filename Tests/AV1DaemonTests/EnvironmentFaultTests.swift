@@ -123,6 +123,34 @@ struct EnvironmentFaultTests {
         #expect(Media.decodesCleanly(daemon.library + "/movie.mkv"))
     }
 
+    @Test("a wall-clock step of two hours during an encode stalls nothing: timeouts run on the monotonic clock")
+    func clockStep() throws {
+        let daemon = try DaemonHarness(["max_attempts": "1", "stall_timeout_secs": "5"])
+        let offset = daemon.root + "/clock-offset"
+        try "0".write(toFile: offset, atomically: true, encoding: .utf8)
+        try daemon.add("bbb720-loop.mp4", as: "movie.mp4")
+        try daemon.start(environment: ["LD_PRELOAD": FaultShim.build("clock-step"), "AV1D_CLOCK_OFFSET_FILE": offset])
+        var pid: Int32 = 0
+        #expect(daemon.wait(timeout: 120) {
+            guard let job = daemon.records(for: "movie.mp4").last, (job.framesEncoded ?? 0) > 10, let worker = job.workerPid else { return false }
+            pid = worker
+            return true
+        }, "\(daemon.log)")
+        // The worker holds still for 2.5 s (half the stall timeout) while the clock jumps: by the
+        // wall clock it was silent for two hours.
+        kill(pid, SIGSTOP)
+        try "7200".write(toFile: offset, atomically: true, encoding: .utf8)
+        Thread.sleep(forTimeInterval: 2.5)
+        kill(pid, SIGCONT)
+        #expect(daemon.wait(timeout: 180) { daemon.records(for: "movie.mp4").last?.status.isFinal == true }, "\(daemon.log)")
+        _ = try daemon.stop()
+        let jobs = daemon.records(for: "movie.mp4")
+        #expect(jobs.map(\.status) == [.success], "\(jobs.map(\.reason))")
+        #expect(!daemon.log.contains("no progress for"), "\(daemon.log)")
+        #expect(jobs.last?.finishedAt.map { $0.timeIntervalSinceNow > 3600 } == true, "the daemon's wall clock did step")
+        #expect(daemon.markers.isEmpty)
+    }
+
     @Test("a failed job's output is pruned while the daemon runs once failed_output_retention_days have passed",
           arguments: [0, 7])
     func failedOutputsPruned(days: Int) throws {
