@@ -166,6 +166,17 @@ extension DaemonHarness {
         return (reason, message)
     }
 
+    /// The worker pid of `name`'s job once it has encoded more than `frames` frames; nil on time-out.
+    func worker(encoding name: String, past frames: Int = 10, timeout: Double = 120) -> Int32? {
+        var pid: Int32?
+        _ = wait(timeout: timeout) {
+            guard let job = records(for: name).last, (job.framesEncoded ?? 0) > frames else { return false }
+            pid = job.workerPid
+            return pid != nil
+        }
+        return pid
+    }
+
     /// Skip markers anywhere in the library.
     var markers: [String] {
         let walker = FileManager.default.enumerator(atPath: library)

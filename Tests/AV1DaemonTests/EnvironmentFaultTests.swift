@@ -130,12 +130,7 @@ struct EnvironmentFaultTests {
         try "0".write(toFile: offset, atomically: true, encoding: .utf8)
         try daemon.add("bbb720-loop.mp4", as: "movie.mp4")
         try daemon.start(environment: ["LD_PRELOAD": FaultShim.build("clock-step"), "AV1D_CLOCK_OFFSET_FILE": offset])
-        var pid: Int32 = 0
-        #expect(daemon.wait(timeout: 120) {
-            guard let job = daemon.records(for: "movie.mp4").last, (job.framesEncoded ?? 0) > 10, let worker = job.workerPid else { return false }
-            pid = worker
-            return true
-        }, "\(daemon.log)")
+        let pid = try #require(daemon.worker(encoding: "movie.mp4"), "\(daemon.log)")
         // The worker holds still for 2.5 s (half the stall timeout) while the clock jumps: by the
         // wall clock it was silent for two hours.
         kill(pid, SIGSTOP)
@@ -157,12 +152,7 @@ struct EnvironmentFaultTests {
         let daemon = try DaemonHarness(["max_attempts": "1", "failed_output_retention_days": "\(days)"])
         try daemon.add("bbb720-loop.mp4", as: "movie.mp4")
         try daemon.start()
-        var pid: Int32 = 0
-        #expect(daemon.wait(timeout: 120) {
-            guard let job = daemon.records(for: "movie.mp4").last, (job.framesEncoded ?? 0) > 10, let worker = job.workerPid else { return false }
-            pid = worker
-            return true
-        }, "\(daemon.log)")
+        let pid = try #require(daemon.worker(encoding: "movie.mp4"), "\(daemon.log)")
         kill(pid, SIGSEGV)
         #expect(daemon.wait { daemon.records(for: "movie.mp4").last?.status == .failed }, "\(daemon.log)")
         Thread.sleep(forTimeInterval: 1)
