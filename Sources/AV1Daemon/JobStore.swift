@@ -6,8 +6,16 @@ import LinuxSupport
 public final class JobStore: @unchecked Sendable {
     public let directory: String
     private var records: [String: JobRecord] = [:]
-    private var lastWrite: [String: Date] = [:]
+    /// When each record was last stored, on the monotonic clock (a wall-clock step backwards
+    /// must not stop progress writes until it is caught up).
+    private var lastWrite: [String: UInt64] = [:]
+    /// Records the disk refused (a full or missing `job_state_dir`), newest content in `records`.
+    private var unwritten: Set<String> = []
     private let lock = NSLock()
+    /// Disk writes, one at a time and in the order they were asked for.
+    private let writer = DispatchQueue(label: "av1d.job-store")
+    /// Told (on the writer queue) when a queued write failed; set once before the daemon runs.
+    public var onWriteFailure: (@Sendable (JobRecord, SystemError) -> Void)?
 
     /// Loads every record. `readOnly` readers (status, scan) never create the folder.
     public init(directory: String, readOnly: Bool = false) throws {
@@ -31,20 +39,58 @@ public final class JobStore: @unchecked Sendable {
         lock.withLock { records.values.filter { $0.sourcePath == path }.sorted { $0.createdAt < $1.createdAt } }
     }
 
-    /// Stores `record` now.
-    public func save(_ record: JobRecord) throws {
-        let data = try JobRecord.encoder.encode(record)
-        try AtomicFile.write(data, to: path(of: record.id))
-        lock.withLock {
-            records[record.id] = record
-            lastWrite[record.id] = Date()
+    /// Stores `record` now, durably, after any write queued before it. The record is what the
+    /// daemon knows even when the disk refuses it: a full `job_state_dir` must not make the
+    /// daemon forget a finished job or a counted attempt (and encode the file again).
+    public func save(_ record: JobRecord) throws(SystemError) {
+        remember(record)
+        if let failure = writer.sync(execute: { attempt(record) }) { throw failure }
+    }
+
+    /// Stores `record` in memory now and on disk soon, in order, on the store's own writer queue:
+    /// the supervisor's queue never waits for an fsync. A failed write is passed to `onWriteFailure`.
+    public func saveLater(_ record: JobRecord) {
+        remember(record)
+        writer.async { [self] in
+            if let failure = attempt(record) { onWriteFailure?(record, failure) }
         }
     }
 
-    /// Stores live progress, at most once a second per job (the caller updates at least every 2 s).
-    public func saveProgress(_ record: JobRecord) throws {
-        let due = lock.withLock { Date().timeIntervalSince(lastWrite[record.id] ?? .distantPast) >= 1 }
-        if due { try save(record) } else { lock.withLock { records[record.id] = record } }
+    /// Stores live progress, on disk at most once a second per job (the caller updates at least every 2 s).
+    public func saveProgress(_ record: JobRecord) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let due = lock.withLock { lastWrite[record.id].map { now - $0 >= 1_000_000_000 } ?? true }
+        if due { saveLater(record) } else { lock.withLock { records[record.id] = record } }
+    }
+
+    /// Writes again every record whose last write failed (the job folder takes files again).
+    public func writeUnwritten() {
+        let pending = lock.withLock { unwritten.compactMap { records[$0] } }
+        pending.forEach(saveLater)
+    }
+
+    /// Waits for every queued write (shutdown, tests).
+    public func flush() { writer.sync {} }
+
+    private func remember(_ record: JobRecord) {
+        lock.withLock {
+            records[record.id] = record
+            lastWrite[record.id] = DispatchTime.now().uptimeNanoseconds
+        }
+    }
+
+    /// Writes `record` to its file; what failed, if it did.
+    private func attempt(_ record: JobRecord) -> SystemError? {
+        let file = path(of: record.id)
+        guard let data = try? JobRecord.encoder.encode(record) else { return SystemError("encode job record", path: file, code: EINVAL) }
+        do throws(SystemError) {
+            try AtomicFile.write(data, to: file)
+            _ = lock.withLock { unwritten.remove(record.id) }
+            return nil
+        } catch {
+            _ = lock.withLock { unwritten.insert(record.id) }
+            return error
+        }
     }
 
     func path(of id: String) -> String { (directory as NSString).appendingPathComponent("\(id).json") }

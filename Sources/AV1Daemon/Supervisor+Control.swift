@@ -4,14 +4,25 @@ import Placement
 import WorkerProtocol
 
 /// The daemon as the control socket and the metrics endpoint see it. Requests arrive on the
-/// servers' threads and are answered on the supervisor's queue.
+/// servers' threads. `status` and metrics read the snapshot the supervisor last published, so
+/// they answer at once even while the queue is busy; actions are performed on the queue.
 extension Supervisor: DaemonControl {
+    /// How often the queue publishes its snapshot.
+    static let publishInterval: TimeInterval = 0.5
+
     public func snapshot() -> DaemonSnapshot {
-        queue.sync { currentSnapshot() }
+        board.snapshot ?? queue.sync { currentSnapshot() }
     }
 
     public func perform(_ request: ControlRequest) -> ControlResponse {
-        queue.sync { handle(request) }
+        queue.sync {
+            defer { publishSnapshot() }
+            return handle(request)
+        }
+    }
+
+    func publishSnapshot() {
+        board.publish(currentSnapshot())
     }
 
     func currentSnapshot() -> DaemonSnapshot {
@@ -26,7 +37,10 @@ extension Supervisor: DaemonControl {
                                       recent: Array(recent), totals: StatusReport(jobs: jobs).totals, paused: paused,
                                       framesEncodedTotal: counters.frames + running.reduce(0) { $0 + ($1.framesEncoded ?? 0) },
                                       bytesEncodedTotal: counters.bytes)
-        snapshot.admissionPause = thermal.reason.map { AdmissionPause(reason: "thermal", message: $0) }
+        // The storage pause first: it does not pass by itself the way a hot CPU cools.
+        snapshot.admissionPause = storage.reason.map { AdmissionPause(reason: "storage", message: $0) }
+            ?? thermal.reason.map { AdmissionPause(reason: "thermal", message: $0) }
+        snapshot.scanning = scanning
         snapshot.temperatures = temperatures
         snapshot.warnings = machineWarnings
         return snapshot
@@ -63,7 +77,7 @@ extension Supervisor: DaemonControl {
             return ControlResponse(ok: true, message: "will retry \(path)")
         case .rescan:
             scanCycle()
-            return ControlResponse(ok: true, message: "rescanned")
+            return ControlResponse(ok: true, message: "rescan started")
         }
     }
 
@@ -76,4 +90,14 @@ extension Supervisor: DaemonControl {
         }
         probed = probed.filter { $0.key.path != path }
     }
+}
+
+/// The last published snapshot, for readers on any thread.
+final class SnapshotBoard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: DaemonSnapshot?
+
+    var snapshot: DaemonSnapshot? { lock.withLock { value } }
+
+    func publish(_ snapshot: DaemonSnapshot) { lock.withLock { value = snapshot } }
 }

@@ -10,6 +10,8 @@ final class RunningJob {
     let worker: WorkerProcess
     let cpus: CPUSet
     let started = Date()
+    /// The kernel's OOM kill count when the job started (nil without /proc/vmstat).
+    let outOfMemoryKillsAtStart = Supervisor.outOfMemoryKills()
     /// What the worker said last about its result.
     var outcome: WorkerOutcome?
     var stalledFor: TimeInterval?
@@ -31,14 +33,14 @@ final class RunningJob {
 enum WorkerOutcome {
     case verified(EncodeSummary)
     case nothingToDo(String)
-    case failed(String)
+    case failed(String, FailureKind)
 }
 
 extension Supervisor {
     /// Starts jobs while CPUs, memory and the CPU temperature allow, biggest expected saving first
     /// (by default). A job stopped for its memory runs again only alone.
     func schedule() {
-        guard acceptingWork, !paused, !thermal.isClosed,
+        guard acceptingWork, !paused, !thermal.isClosed, !storage.isClosed,
               !running.values.contains(where: { runAlone.contains($0.record.sourcePath) }) else { return }
         let busy = Set(running.values.map(\.record.sourcePath)).union(replacing)
         let queued = Array(candidates.values).ordered(by: config.scheduleOrder).filter { !busy.contains($0.facts.path) }
@@ -114,7 +116,7 @@ extension Supervisor {
             job.record.speedBps = progress.elapsedSeconds > 0 ? Double(progress.outputBytes) / progress.elapsedSeconds : nil
             job.record.rssBytes = job.worker.residentBytes
             job.record.peakRssBytes = max(job.record.peakRssBytes ?? 0, job.record.rssBytes ?? 0)
-            do { try store.saveProgress(job.record) } catch { log(.warning, "progress not recorded: \(error)", job: id) }
+            store.saveProgress(job.record)
         case .stage:
             job.record.stage = message.stage
             if message.stage == "verifying" { job.record.status = .verifying }
@@ -124,7 +126,7 @@ extension Supervisor {
         case .nothingToDo:
             job.outcome = .nothingToDo(message.reason ?? "nothing to do")
         case .failed:
-            job.outcome = .failed(message.reason ?? "failed")
+            job.outcome = .failed(message.reason ?? "failed", message.failure ?? .file)
         case .probed:
             break
         }
@@ -159,6 +161,12 @@ extension Supervisor {
             writeMarker(for: record.sourcePath, reason: record.reason!, job: id)
             return schedule()
         }
+        // An OOM kill beside other jobs is the machine's doing; alone, the file needs more memory
+        // than there is, and it counts as a failure (else it would run and be killed forever).
+        if job.memoryStop == nil, !runAlone.contains(record.sourcePath), job.stalledFor == nil, exit == .signalled(SIGKILL),
+           let kills = Self.outOfMemoryKills(), kills > (job.outOfMemoryKillsAtStart ?? kills) {
+            job.memoryStop = "killed by the kernel's out-of-memory killer"
+        }
         if let reason = job.memoryStop {
             // Not the file's fault: no attempt is counted; it runs again when nothing else does.
             removeTemporaryFiles(of: record)
@@ -168,6 +176,15 @@ extension Supervisor {
             save(record)
             runAlone.insert(record.sourcePath)
             probed[facts] = nil
+            log(.warning, record.reason!, job: id, file: record.sourcePath)
+            return schedule()
+        }
+        if let fault = environmentFault(of: job, exit: exit) {
+            removeTemporaryFiles(of: record)
+            record.status = .interrupted
+            record.reason = "not the file's fault: \(fault); queued again when the folder takes files"
+            record.finishedAt = Date()
+            save(record)
             log(.warning, record.reason!, job: id, file: record.sourcePath)
             return schedule()
         }
@@ -185,7 +202,7 @@ extension Supervisor {
             writeMarker(for: record.sourcePath, reason: reason, job: id)
         default:
             var reason: String
-            if case .failed(let said) = job.outcome { reason = said } else { reason = "worker \(exit.description)" }
+            if case .failed(let said, _) = job.outcome { reason = said } else { reason = "worker \(exit.description)" }
             if let stalled = job.stalledFor { reason = "stalled: no progress for \(Int(stalled)) s; worker killed" }
             keepFailedOutput(of: record)
             record.status = .failed
@@ -195,6 +212,7 @@ extension Supervisor {
             log(.error, "failed (attempt \(record.attempt) of \(config.maxAttempts)): \(reason)", job: id, file: record.sourcePath)
             if record.attempt >= config.maxAttempts { writeMarker(for: record.sourcePath, reason: reason, job: id) }
             probed[facts] = nil
+            pruneFailedOutputs()
         }
         schedule()
     }
@@ -245,6 +263,16 @@ extension Supervisor {
                 job: job.id, file: job.outputPath)
         case .failure(let error):
             // Nothing in the library changed that is not recorded; the original is intact.
+            if let fault = replacementEnvironmentFault(job, error: error) {
+                var interrupted = job
+                interrupted.status = .interrupted
+                interrupted.reason = "not the file's fault: replacement failed, \(fault); queued again when it takes files"
+                interrupted.replaceStep = nil
+                if let temp = job.tempOutputPath { unlink(temp) }
+                save(interrupted)
+                log(.warning, interrupted.reason!, job: job.id, file: job.sourcePath)
+                return schedule()
+            }
             var failed = job
             let reason = "replacement failed: \(error)"
             failed.status = .failed
@@ -274,10 +302,9 @@ extension Supervisor {
 
     /// Once a second: stalled workers are killed, probes that hang are killed, memory is judged.
     func watchWorkers() {
-        let now = Date()
         for job in running.values {
             judgeMemory(of: job)
-            let silence = now.timeIntervalSince(job.worker.lastMessageAt)
+            let silence = job.worker.silence
             if silence > TimeInterval(config.stallTimeoutSecs), job.stalledFor == nil {
                 job.stalledFor = silence
                 log(.error, "no progress for \(Int(silence)) s; killing the worker", job: job.record.id, file: job.record.sourcePath)
@@ -285,7 +312,7 @@ extension Supervisor {
             }
         }
         // A probe prints one line at its end: "silence" is its whole run time.
-        for (path, worker) in probing where now.timeIntervalSince(worker.lastMessageAt) > 60 {
+        for (path, worker) in probing where worker.silence > 60 {
             log(.error, "probe hangs; killing it", file: path)
             worker.signal(SIGKILL)
         }

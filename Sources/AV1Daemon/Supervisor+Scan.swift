@@ -3,10 +3,33 @@ import NativeEncode
 import WorkerProtocol
 
 extension Supervisor {
-    /// One pass over the library: cheap gates, stability, probes for what is new, then scheduling.
+    /// One pass over the library: the walk on `scanQueue` (a 100,000-file or slow network library
+    /// must not hold up status, workers or the watchdog), then on the queue: cheap gates,
+    /// stability, probes for what is new, then scheduling. A scan asked for during a walk runs after it.
     func scanCycle() {
         guard acceptingWork else { return }
-        let result = scanner.scan(roots: config.libraryRoots)
+        guard !scanning else { scanAgain = true; return }
+        scanning = true
+        // Only one walk at a time uses a scanner, and only on `scanQueue`; the queue keeps its
+        // own reference and hands the result back: no state is shared while the walk runs.
+        nonisolated(unsafe) let scanner = scanner
+        let roots = config.libraryRoots
+        scanQueue.async { [unowned self] in
+            nonisolated(unsafe) let result = scanner.scan(roots: roots)
+            queue.async { [unowned self] in
+                scanning = false
+                // A reload replaced the scanner (other roots or gates): its own walk decides.
+                if scanner === self.scanner { absorb(result) }
+                if scanAgain {
+                    scanAgain = false
+                    scanCycle()
+                }
+            }
+        }
+    }
+
+    private func absorb(_ result: LibraryScanner.Result) {
+        guard acceptingWork else { return }
         for folder in result.newlyUnreadable { log(.warning, "folder cannot be read; skipped", file: folder) }
         watcher?.watch(result.folders)
         let history = JobHistory(store.all)
@@ -32,7 +55,7 @@ extension Supervisor {
     }
 
     func reportStatus() {
-        let pause = thermal.isClosed ? ", thermal pause" : ""
+        let pause = storage.isClosed ? ", storage pause" : thermal.isClosed ? ", thermal pause" : ""
         setStatus("\(running.count) running, \(candidates.count) queued, \(probing.count) probing\(pause)")
     }
 
@@ -113,7 +136,7 @@ extension Supervisor {
     }
 
     func save(_ job: JobRecord) {
-        do { try store.save(job) } catch { log(.error, "job record not written: \(error)", job: job.id, file: job.sourcePath) }
+        store.saveLater(job)
         announce(job)
     }
 

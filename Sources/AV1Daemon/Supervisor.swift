@@ -35,6 +35,8 @@ public final class Supervisor: @unchecked Sendable {
     var paused = false
     /// Stops admission while the CPU is too hot (`thermal_limit_c`).
     var thermal: ThermalGate
+    /// Stops admission while the temp or job folder cannot take files (missing, read-only, full).
+    var storage = StorageGate()
     /// CPU sensors as last read, each second.
     var temperatures: [TemperatureReading] = []
     /// What start-up (or the last reload) found wrong with the machine: governors, network folders.
@@ -54,6 +56,13 @@ public final class Supervisor: @unchecked Sendable {
     var webhook: Webhook? { endpoints.webhook }
     /// A scan brought forward by a file-system event, not yet run.
     var eventScanPending = false
+    /// Library walks run here, never on `queue`: a slow network folder must not hold up the daemon.
+    let scanQueue = DispatchQueue(label: "av1d.scan")
+    /// A walk is under way on `scanQueue`; another was asked for meanwhile.
+    var scanning = false
+    var scanAgain = false
+    /// What `status`, `top` and metrics read: published by the queue, served without waiting for it.
+    let board = SnapshotBoard()
     private var signalSources: [DispatchSourceSignal] = []
     private let stopped = DispatchSemaphore(value: 0)
     let crashAfter: ReplaceStep?
@@ -74,7 +83,12 @@ public final class Supervisor: @unchecked Sendable {
         topology = try Topology.read(sysfsRoot: sysfsRoot)
         placer = JobPlacer(config: config, topology: topology, sysfsRoot: sysfsRoot)
         thermal = ThermalGate(limit: config.thermalLimitC)
+        #if DEBUG
+        // Test builds only: a release daemon must never SIGKILL itself because of its environment.
         crashAfter = environment["AV1D_TEST_CRASH_AFTER"].flatMap(ReplaceStep.init(rawValue:))
+        #else
+        crashAfter = nil
+        #endif
     }
 
     var replacer: Replacer { Replacer(keepOriginal: config.keepOriginal, store: store, crashAfter: crashAfter) }
@@ -82,9 +96,14 @@ public final class Supervisor: @unchecked Sendable {
     /// Recovers, announces readiness, then runs until SIGTERM/SIGINT. Returns the exit status.
     public func run() -> Int32 {
         queue.sync {
+            // Signals first: a SIGTERM during recovery is handled right after it, never lost
+            // (between SIG_IGN and a resumed source it would be).
+            installSignals()
             Recovery(store: store, replacer: replacer, tempDirectory: config.tempOutputDir,
                      failedRetentionDays: config.failedOutputRetentionDays, log: log).run()
-            installSignals()
+            store.onWriteFailure = { [unowned self] record, error in
+                queue.async { [unowned self] in jobRecordNotWritten(record, error: error) }
+            }
             endpoints.start(config: config, control: self, log: log)
             watcher = LibraryWatcher(queue: queue, log: log) { [unowned self] in scanSoon() }
             checkMachine()
@@ -95,6 +114,11 @@ public final class Supervisor: @unchecked Sendable {
                 watchTemperature()
                 watchWorkers()
             }
+            startTimer(every: StorageGate.recheckInterval) { [unowned self] in watchStorage() }
+            startTimer(every: Self.publishInterval) { [unowned self] in publishSnapshot() }
+            startTimer(every: Self.pruneInterval) { [unowned self] in pruneFailedOutputs() }
+            // The timer runs on the supervisor's queue: the watchdog is fed only while that queue
+            // makes progress, so a supervisor that hangs is restarted by systemd.
             if let interval = notifier.watchdogInterval {
                 startTimer(every: interval) { [unowned self] in notifier.send("WATCHDOG=1") }
             }
@@ -132,6 +156,10 @@ public final class Supervisor: @unchecked Sendable {
         do {
             let (fresh, missing) = try DaemonConfig.load(path: configPath)
             if missing { log(.warning, "config \(configPath) is missing; keeping the current settings"); return }
+            if let problem = Self.unusableFolder(in: fresh) {
+                log(.error, "configuration not reloaded, the current settings stay: \(problem)")
+                return
+            }
             config = fresh
             scanner = LibraryScanner(minBytes: fresh.minBytes, exclude: fresh.exclude)
             stability = StabilityTracker(window: TimeInterval(fresh.stableSecs))
@@ -165,6 +193,7 @@ public final class Supervisor: @unchecked Sendable {
         guard shuttingDown, running.isEmpty else { return }
         timers.forEach { $0.cancel() }
         endpoints.stop()
+        store.flush()
         log(.info, "stopped")
         stopped.signal()
     }

@@ -21,7 +21,9 @@ public final class WorkerProcess: @unchecked Sendable {
     public static let supervisorVariable = "AV1D_SUPERVISOR_PID"
     private let process = Process()
     private let queue: DispatchQueue
-    public private(set) var lastMessageAt = Date()
+    /// When the worker last said something, on the monotonic clock: stepping the wall clock
+    /// (NTP, a user) must not make every worker look stalled.
+    public private(set) var lastMessageAt = DispatchTime.now()
     public var pid: Int32 { process.processIdentifier }
 
     /// Starts `executable` as a worker and hands it `request` on its stdin. Standard error is
@@ -64,13 +66,18 @@ public final class WorkerProcess: @unchecked Sendable {
                     buffer.removeSubrange(buffer.startIndex...newline)
                     guard let message = WorkerMessage.parse(Data(line)) else { continue }
                     queue.async { [weak self] in
-                        self?.lastMessageAt = Date()
+                        self?.lastMessageAt = DispatchTime.now()
                         onMessage(message)
                     }
                 }
             }
             linesDone.signal()
         }
+    }
+
+    /// Seconds since the worker last said something (or started), on the monotonic clock.
+    public var silence: TimeInterval {
+        Double(DispatchTime.now().uptimeNanoseconds - lastMessageAt.uptimeNanoseconds) / 1e9
     }
 
     /// Resident memory of the worker now.

@@ -18,7 +18,7 @@ struct MatroskaOutput: ~Copyable {
         let openCode = avio_open(&created.pointee.pb, path, AVIO_FLAG_WRITE)
         if openCode < 0 {
             avformat_free_context(created)
-            throw .output("cannot create \(path): \(AVFailure.describe(openCode))")
+            throw .library(AVFailure(code: openCode, operation: "cannot create \(path)"))
         }
         context = created
         self.path = path
@@ -63,7 +63,7 @@ struct MatroskaOutput: ~Copyable {
             closedSize = max(avio_size(pb), 0)
         }
         let closeCode = avio_closep(&context.pointee.pb)
-        if closeCode < 0 { throw .output("closing \(path): \(AVFailure.describe(closeCode))") }
+        if closeCode < 0 { throw .library(AVFailure(code: closeCode, operation: "closing \(path)")) }
     }
 
     deinit {

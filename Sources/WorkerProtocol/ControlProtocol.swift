@@ -78,8 +78,11 @@ public struct DaemonSnapshot: Codable, Sendable {
     public var recent: [FinishedJob]
     public var totals: StatusReport.Totals
     public var paused: Bool
-    /// Why no new job starts other than a user's pause (a hot CPU); nil while jobs may start.
+    /// Why no new job starts other than a user's pause (a temp or job folder that cannot take
+    /// files, a hot CPU); nil while jobs may start.
     public var admissionPause: AdmissionPause?
+    /// A library walk is under way (off the supervisor's queue). Optional for older daemons.
+    public var scanning: Bool?
     /// CPU package sensors as last read; empty on machines without them. Optional for older daemons.
     public var temperatures: [TemperatureReading]?
     /// Start-up and reload warnings about the machine: governors, network temp folders.
@@ -104,7 +107,7 @@ public struct DaemonSnapshot: Codable, Sendable {
     }
 }
 
-/// Why admission is paused: `reason` is a fixed word (`thermal`), `message` says it for people.
+/// Why admission is paused: `reason` is a fixed word (`storage`, `thermal`), `message` says it for people.
 public struct AdmissionPause: Codable, Sendable, Equatable {
     public var reason: String
     public var message: String

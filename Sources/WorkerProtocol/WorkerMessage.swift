@@ -55,9 +55,12 @@ public struct WorkerMessage: Codable, Sendable {
     public var summary: EncodeSummary?
     public var verification: OutputVerifier.Report?
     public var reason: String?
+    /// With `failed`: whose fault it is. Absent from older workers and from probes: the file's.
+    public var failure: FailureKind?
 
     public init(event: Event, probe: ProbeFacts? = nil, progress: EncodeProgress? = nil, stage: String? = nil,
-                summary: EncodeSummary? = nil, verification: OutputVerifier.Report? = nil, reason: String? = nil) {
+                summary: EncodeSummary? = nil, verification: OutputVerifier.Report? = nil, reason: String? = nil,
+                failure: FailureKind? = nil) {
         self.event = event
         self.probe = probe
         self.progress = progress
@@ -65,6 +68,7 @@ public struct WorkerMessage: Codable, Sendable {
         self.summary = summary
         self.verification = verification
         self.reason = reason
+        self.failure = failure
     }
 
     public func line() -> Data {

@@ -22,6 +22,7 @@ struct StatusCommand: ParsableCommand {
             return
         }
         guard let report else { return print(config.nothingRunYet) }
+        if let pause = report.admissionPause { print("no new jobs (\(pause.reason)): \(pause.message)") }
         if report.running.isEmpty { print("no job running") }
         for job in report.running {
             let eta = job.eta.map { Format.seconds($0) } ?? "--"

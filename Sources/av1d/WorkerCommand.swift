@@ -67,7 +67,8 @@ struct WorkerCommand: ParsableCommand {
             emit(WorkerMessage(event: .nothingToDo, reason: "\(EncodeError.nothingToDo(reason))"))
             throw ExitCode(3)
         } catch {
-            emit(WorkerMessage(event: .failed, reason: "\(error)"))
+            let kind = FailureKind.of(error, outputFolder: (output as NSString).deletingLastPathComponent)
+            emit(WorkerMessage(event: .failed, reason: "\(error)", failure: kind))
             throw ExitCode(1)
         }
     }

@@ -149,3 +149,57 @@ enum Media {
         run(["sha256sum", path]).output.split(separator: " ").first.map(String.init) ?? ""
     }
 }
+
+extension DaemonHarness {
+    /// `av1d status --json` as a user runs it: the daemon's live report.
+    func statusJSON() -> [String: Any] {
+        let result = Media.run([Self.binary, "status", "--config", configPath, "--json"])
+        let start = result.output.firstIndex(of: "{") ?? result.output.endIndex
+        let object = try? JSONSerialization.jsonObject(with: Data(result.output[start...].utf8))
+        return object as? [String: Any] ?? [:]
+    }
+
+    /// The admission pause `av1d status --json` shows: (reason, message), nil when jobs may start.
+    var admissionPause: (reason: String, message: String)? {
+        guard let pause = statusJSON()["admission_pause"] as? [String: Any],
+              let reason = pause["reason"] as? String, let message = pause["message"] as? String else { return nil }
+        return (reason, message)
+    }
+
+    /// The worker pid of `name`'s job once it has encoded more than `frames` frames; nil on time-out.
+    func worker(encoding name: String, past frames: Int = 10, timeout: Double = 120) -> Int32? {
+        var pid: Int32?
+        _ = wait(timeout: timeout) {
+            guard let job = records(for: name).last, (job.framesEncoded ?? 0) > frames else { return false }
+            pid = job.workerPid
+            return pid != nil
+        }
+        return pid
+    }
+
+    /// Skip markers anywhere in the library.
+    var markers: [String] {
+        let walker = FileManager.default.enumerator(atPath: library)
+        return (walker?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".av1skip") }
+    }
+
+    /// Rewrites one config key (a TOML literal) and sends SIGHUP.
+    func reload(_ key: String, _ value: String) throws {
+        let lines = try String(contentsOfFile: configPath, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("\(key) =") }
+        try (lines + ["\(key) = \(value)"]).joined(separator: "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        kill(try #require(process).processIdentifier, SIGHUP)
+    }
+}
+
+/// A shim of scripts/fault-injection built for this test run, for LD_PRELOAD in the daemon and
+/// the workers it starts.
+enum FaultShim {
+    static func build(_ name: String) -> String {
+        let source = URL(fileURLWithPath: DaemonHarness.fixtures).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/fault-injection/\(name).c").path
+        let built = FileManager.default.temporaryDirectory.appendingPathComponent("av1d-\(name)-\(getpid()).so").path
+        let cc = Media.run(["cc", "-shared", "-fPIC", "-O2", "-o", built, source, "-ldl"])
+        precondition(cc.status == 0, "building the \(name) shim failed: \(cc.output)")
+        return built
+    }
+}

@@ -37,14 +37,7 @@ struct SourceVerificationDaemonTests {
 /// scripts/fault-injection/eio-after.c built for this test run: preloaded, it makes reads of one
 /// file fail with EIO past a byte offset, in the daemon and the workers it starts.
 enum ReadFault {
-    static let library: String = {
-        let source = URL(fileURLWithPath: DaemonHarness.fixtures).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("scripts/fault-injection/eio-after.c").path
-        let built = FileManager.default.temporaryDirectory.appendingPathComponent("av1d-eio-after-\(getpid()).so").path
-        let cc = Media.run(["cc", "-shared", "-fPIC", "-O2", "-o", built, source, "-ldl"])
-        precondition(cc.status == 0, "building the EIO shim failed: \(cc.output)")
-        return built
-    }()
+    static let library = FaultShim.build("eio-after")
 
     /// The environment that makes reads of `path` fail once `fraction` of its bytes were read.
     static func environment(failing path: String, after fraction: Double) -> [String: String] {

@@ -43,10 +43,22 @@ struct MetricsTests {
         snapshot.temperatures = [TemperatureReading(sensor: "k10temp", label: "Tctl", celsius: 91.25)]
         let families = try PrometheusParser.parse(MetricsPage.render(snapshot))
         #expect(families["av1d_admission_paused"]?.samples == [
-            #"av1d_admission_paused{reason="user"}"#: 0, #"av1d_admission_paused{reason="thermal"}"#: 1,
+            #"av1d_admission_paused{reason="user"}"#: 0, #"av1d_admission_paused{reason="storage"}"#: 0,
+            #"av1d_admission_paused{reason="thermal"}"#: 1,
         ])
         #expect(families["av1d_cpu_temperature_celsius"]?.samples[#"av1d_cpu_temperature_celsius{sensor="k10temp",label="Tctl"}"#]
             == 91.25)
+    }
+
+    @Test("a storage pause (temp or job folder cannot take files) is its own reason")
+    func storage() throws {
+        var snapshot = FakeDaemon().snapshot()
+        snapshot.admissionPause = AdmissionPause(reason: "storage", message: "temp_output_dir /x cannot take files")
+        let families = try PrometheusParser.parse(MetricsPage.render(snapshot))
+        #expect(families["av1d_admission_paused"]?.samples == [
+            #"av1d_admission_paused{reason="user"}"#: 0, #"av1d_admission_paused{reason="storage"}"#: 1,
+            #"av1d_admission_paused{reason="thermal"}"#: 0,
+        ])
     }
 
     @Test("other paths are 404")

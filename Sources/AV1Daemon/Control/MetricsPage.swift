@@ -20,10 +20,11 @@ enum MetricsPage {
         page.add("av1d_queue_length", .gauge, help: "Files waiting for an encode.", value: Double(snapshot.queued))
         page.add("av1d_paused", .gauge, help: "1 while the daemon takes no new jobs.", value: snapshot.paused ? 1 : 0)
         page.add("av1d_admission_paused", .gauge,
-                 help: "1 while no new job starts, by reason: user (paused through the socket) or thermal (CPU too hot).",
-                 samples: [PrometheusText.Sample(snapshot.paused ? 1 : 0, labels: [("reason", "user")]),
-                           PrometheusText.Sample(snapshot.admissionPause?.reason == "thermal" ? 1 : 0,
-                                                 labels: [("reason", "thermal")])])
+                 help: "1 while no new job starts, by reason: user (paused through the socket), storage (temp or job folder cannot take files) or thermal (CPU too hot).",
+                 samples: [PrometheusText.Sample(snapshot.paused ? 1 : 0, labels: [("reason", "user")])]
+                     + ["storage", "thermal"].map { reason in
+                         PrometheusText.Sample(snapshot.admissionPause?.reason == reason ? 1 : 0, labels: [("reason", reason)])
+                     })
         page.add("av1d_cpu_temperature_celsius", .gauge, help: "CPU package sensors (k10temp, coretemp), degrees Celsius.",
                  samples: (snapshot.temperatures ?? []).map {
                      PrometheusText.Sample($0.celsius, labels: [("sensor", $0.sensor), ("label", $0.label)])
