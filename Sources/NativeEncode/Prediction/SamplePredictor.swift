@@ -14,7 +14,9 @@ public struct SamplePredictor: Sendable {
     public typealias SampleObserver = @Sendable (_ sample: Int, _ of: Int, _ progress: EncodeProgress) -> Void
 
     /// The prediction for `input`, or nil when the title is too short to sample. Samples are
-    /// written next to `scratch` (the full encode's output path) and removed as they are read.
+    /// written next to `scratch` (the full encode's output path), under hidden names ending in
+    /// `.av1d-partial` like the engine's own partial files (which recovery removes after a crash),
+    /// and removed as they are read.
     public func predict(input: String, scratch: String, observer: SampleObserver? = nil,
                         stop: StopFlag = StopFlag()) throws(EncodeError) -> SizePrediction? {
         let before = UsageSample.now()
@@ -31,7 +33,7 @@ public struct SamplePredictor: Sendable {
         for (number, segment) in plan.segments.enumerated() {
             var sampleSettings = settings
             sampleSettings.segment = segment
-            let path = "\(scratch).sample\(number + 1).mkv"
+            let path = OutputTarget.temporaryPath(for: "\(scratch).sample\(number + 1)")
             defer { unlink(path) }
             var sampleObserver: ProgressObserver?
             if let observer {
