@@ -11,8 +11,9 @@ extension StatusReport {
         var ratios: [Double] = []
         var predictionErrors: [Double] = []
         var predictionCPU = 0.0
+        var predictedSkips = 0
         for job in jobs {
-            if job.skippedByPrediction == true { totals.skippedByPrediction += 1 }
+            if job.skippedByPrediction == true { predictedSkips += 1 }
             if let error = job.predictionError { predictionErrors.append(abs(error)) }
             predictionCPU += job.predictionCpuSeconds ?? 0
             switch job.status {
@@ -30,6 +31,7 @@ extension StatusReport {
             default: break
             }
         }
+        totals.skippedByPrediction = predictedSkips
         totals.predictionsChecked = predictionErrors.count
         totals.predictionMeanError = predictionErrors.isEmpty ? nil : predictionErrors.reduce(0, +) / Double(predictionErrors.count)
         totals.predictionCpuSeconds = predictionCPU

@@ -18,7 +18,7 @@ enum MetricsPage {
         page.add("av1d_bytes_saved_total", .counter, help: "Bytes saved by replaced files, over the job store's history.",
                  value: Double(totals.bytesSaved))
         page.add("av1d_jobs_skipped_by_prediction", .gauge, help: "Titles the prediction gate skipped without a full encode, over the job store's history.",
-                 value: Double(totals.skippedByPrediction))
+                 value: Double(totals.skippedByPrediction ?? 0))
         page.add("av1d_prediction_error_ratio", .gauge,
                  help: "Mean of |predicted - real| / real size ratio over titles both predicted and encoded in full.",
                  value: totals.predictionMeanError ?? 0)
