@@ -39,6 +39,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var qualityTier = QualityTier.veryHigh
     public var keepOriginal = false
     public var writeWhySidecars = true
+    /// Predict each title's size from samples first and skip the encode when it cannot shrink.
+    public var predict = true
     // av1d's keys; these names are fixed for scripts.
     public var stableSecs = 60
     public var maxAttempts = 2
@@ -132,6 +134,7 @@ extension DaemonConfig {
         }
         try reader.bool("keep_original") { config.keepOriginal = $0 }
         try reader.bool("write_why_sidecars") { config.writeWhySidecars = $0 }
+        try reader.bool("predict") { config.predict = $0 }
         try reader.int("stable_secs") { config.stableSecs = $0 }
         try reader.int("max_attempts") { config.maxAttempts = $0 }
         try reader.int("svt_preset") { config.svtPreset = $0 }

@@ -53,6 +53,18 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var isHdr: Bool?
     public var isWebLike: Bool?
 
+    // The samples' prediction, when one ran (see `SizePrediction`).
+    public var predictedRatio: Double?
+    public var predictedSsim: Double?
+    public var predictedPsnr: Double?
+    public var predictionSamples: Int?
+    public var sampleSeconds: Double?
+    public var predictionCpuSeconds: Double?
+    /// Set when the prediction's gate skipped the full encode.
+    public var skippedByPrediction: Bool?
+    /// After a full encode: (predicted − real) / real size ratio; positive when it overshot.
+    public var predictionError: Double?
+
     public var crfUsed: Int?
     public var presetUsed: Int?
     public var encoderUsed: String?
@@ -100,6 +112,17 @@ public struct JobRecord: Codable, Sendable, Equatable {
 }
 
 extension JobRecord {
+    /// Takes in the prediction a worker reported before its encode.
+    public mutating func note(_ prediction: SizePrediction, skipped: Bool) {
+        predictedRatio = prediction.ratio
+        predictedSsim = prediction.ssimY
+        predictedPsnr = prediction.psnrY
+        predictionSamples = prediction.samples
+        sampleSeconds = prediction.sampleSeconds
+        predictionCpuSeconds = prediction.cpuSeconds
+        skippedByPrediction = skipped
+    }
+
     static var encoder: JSONEncoder { .av1dPretty }
     static var decoder: JSONDecoder { .av1d }
 }

@@ -9,7 +9,13 @@ extension StatusReport {
         let waiting = queued + jobs.filter { $0.status == .pending }.count
         var totals = Totals()
         var ratios: [Double] = []
+        var predictionErrors: [Double] = []
+        var predictionCPU = 0.0
+        var predictedSkips = 0
         for job in jobs {
+            if job.skippedByPrediction == true { predictedSkips += 1 }
+            if let error = job.predictionError { predictionErrors.append(abs(error)) }
+            predictionCPU += job.predictionCpuSeconds ?? 0
             switch job.status {
             case .success:
                 totals.success += 1
@@ -25,6 +31,10 @@ extension StatusReport {
             default: break
             }
         }
+        totals.skippedByPrediction = predictedSkips
+        totals.predictionsChecked = predictionErrors.count
+        totals.predictionMeanError = predictionErrors.isEmpty ? nil : predictionErrors.reduce(0, +) / Double(predictionErrors.count)
+        totals.predictionCpuSeconds = predictionCPU
         totals.averageRatio = ratios.isEmpty ? nil : ratios.reduce(0, +) / Double(ratios.count)
         self.init(running: running, queued: waiting, totals: totals)
     }

@@ -85,9 +85,11 @@ extension Supervisor {
         job.crfUsed = settings.resolvedCRF(height: candidate.probe.height)
         job.tempOutputPath = (config.tempOutputDir as NSString).appendingPathComponent("\(job.id).mkv.tmp")
         let id = job.id
+        let gate = config.predict ? PredictionGate(maxSizeRatio: config.maxSizeRatio, margin: predictions.margin) : nil
         do {
             let worker = try WorkerProcess(
-                executable: executable, request: .encode(facts.path, to: job.tempOutputPath!, settings: settings), queue: queue,
+                executable: executable, request: .encode(facts.path, to: job.tempOutputPath!, settings: settings, prediction: gate),
+                queue: queue,
                 onMessage: { [unowned self] message in handle(message, from: id) },
                 onExit: { [unowned self] exit in finish(id, exit: exit) })
             job.workerPid = worker.pid
@@ -121,6 +123,14 @@ extension Supervisor {
             job.record.stage = message.stage
             if message.stage == "verifying" { job.record.status = .verifying }
             save(job.record)
+        case .predicted:
+            guard let prediction = message.prediction else { return }
+            job.record.note(prediction, skipped: message.reason != nil)
+            save(job.record)
+            log(.info, String(format: "predicted %.2fx of the original, SSIM-Y %@, from %d samples (%.3g s, %.1f CPU s)",
+                              prediction.ratio, prediction.ssimY.map { String(format: "%.4f", $0) } ?? "--",
+                              prediction.samples, prediction.sampleSeconds, prediction.cpuSeconds),
+                job: id, file: job.record.sourcePath)
         case .verified:
             if let summary = message.summary { job.outcome = .verified(summary) }
         case .nothingToDo:
@@ -229,6 +239,7 @@ extension Supervisor {
         record.streams = summary.streams
         record.notes = summary.notes.isEmpty ? nil : summary.notes
         record.progress = 100
+        learnFromPrediction(&record)
         let verdict = SizeGate(maxSizeRatio: config.maxSizeRatio).verdict(originalBytes: record.originalBytes, newBytes: summary.outputBytes)
         guard verdict.replacesOriginal else {
             let ratio = String(format: "%.2f", verdict.ratio)
@@ -249,6 +260,17 @@ extension Supervisor {
             let result = Result { try replacer.replace(&job, verifiedOutput: accepted.tempOutputPath!) }
             let finished = job
             queue.async { [unowned self] in replaced(finished, result: result) }
+        }
+    }
+
+    /// Compares the prediction with the full encode's real size: the error is kept on the job and
+    /// in the history the gate's margin is learned from.
+    private func learnFromPrediction(_ record: inout JobRecord) {
+        guard let predicted = record.predictedRatio, let new = record.newBytes, record.originalBytes > 0 else { return }
+        let real = Double(new) / Double(record.originalBytes)
+        record.predictionError = (predicted - real) / real
+        do { try predictions.record(predicted: predicted, real: real) } catch {
+            log(.warning, "prediction history not updated: \(error)", job: record.id)
         }
     }
 

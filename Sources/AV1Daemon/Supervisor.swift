@@ -18,6 +18,8 @@ public final class Supervisor: @unchecked Sendable {
     var scanner: LibraryScanner
     var stability: StabilityTracker
     var placer: JobPlacer
+    /// Past prediction errors: the prediction gate's margin.
+    var predictions: PredictionHistory
     /// The machine as read at start-up (`sysfsRoot` is "/" but for tests).
     let topology: Topology
     let sysfsRoot: String
@@ -82,6 +84,7 @@ public final class Supervisor: @unchecked Sendable {
         self.sysfsRoot = sysfsRoot
         topology = try Topology.read(sysfsRoot: sysfsRoot)
         placer = JobPlacer(config: config, topology: topology, sysfsRoot: sysfsRoot)
+        predictions = PredictionHistory(stateDirectory: (config.jobStateDir as NSString).deletingLastPathComponent)
         thermal = ThermalGate(limit: config.thermalLimitC)
         #if DEBUG
         // Test builds only: a release daemon must never SIGKILL itself because of its environment.

@@ -14,6 +14,14 @@ public struct StatusReport: Codable, Sendable {
         /// Mean of new/original over successful jobs.
         public var averageRatio: Double?
         public var encodeSeconds: Double = 0
+        /// Titles the prediction gate skipped without a full encode; titles both predicted and
+        /// encoded in full, and the mean of |predicted − real| / real size ratio over them.
+        /// Optional for older daemons.
+        public var skippedByPrediction: Int?
+        public var predictionsChecked: Int?
+        public var predictionMeanError: Double?
+        /// CPU seconds all predictions took.
+        public var predictionCpuSeconds: Double?
 
         public init() {}
     }

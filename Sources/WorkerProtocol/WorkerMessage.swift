@@ -45,13 +45,15 @@ public struct ProbeFacts: Codable, Sendable, Equatable {
 /// One line a worker process writes on its stdout: JSON, one event per line.
 public struct WorkerMessage: Codable, Sendable {
     public enum Event: String, Codable, Sendable {
-        case probed, progress, stage, verified, nothingToDo = "nothing_to_do", failed
+        case probed, progress, stage, predicted, verified, nothingToDo = "nothing_to_do", failed
     }
 
     public var event: Event
     public var probe: ProbeFacts?
     public var progress: EncodeProgress?
     public var stage: String?
+    /// With `predicted`: the samples' prediction; `reason` is set when the gate skips the encode.
+    public var prediction: SizePrediction?
     public var summary: EncodeSummary?
     public var verification: OutputVerifier.Report?
     public var reason: String?
@@ -59,12 +61,13 @@ public struct WorkerMessage: Codable, Sendable {
     public var failure: FailureKind?
 
     public init(event: Event, probe: ProbeFacts? = nil, progress: EncodeProgress? = nil, stage: String? = nil,
-                summary: EncodeSummary? = nil, verification: OutputVerifier.Report? = nil, reason: String? = nil,
-                failure: FailureKind? = nil) {
+                prediction: SizePrediction? = nil, summary: EncodeSummary? = nil, verification: OutputVerifier.Report? = nil,
+                reason: String? = nil, failure: FailureKind? = nil) {
         self.event = event
         self.probe = probe
         self.progress = progress
         self.stage = stage
+        self.prediction = prediction
         self.summary = summary
         self.verification = verification
         self.reason = reason

@@ -20,13 +20,17 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     public var output: String?
     /// The whole job's settings, CPU set and thread budget included (an encode only).
     public var settings: EncodeSettings?
+    /// Predict the encode from samples first and skip it when the gate says so (an encode only);
+    /// nil encodes without predicting.
+    public var prediction: PredictionGate?
 
     public static func probe(_ input: String) -> WorkerRequest {
         WorkerRequest(task: .probe, input: input, output: nil, settings: nil)
     }
 
-    public static func encode(_ input: String, to output: String, settings: EncodeSettings) -> WorkerRequest {
-        WorkerRequest(task: .encode, input: input, output: output, settings: settings)
+    public static func encode(_ input: String, to output: String, settings: EncodeSettings,
+                              prediction: PredictionGate? = nil) -> WorkerRequest {
+        WorkerRequest(task: .encode, input: input, output: output, settings: settings, prediction: prediction)
     }
 
     /// The worker's command line: the request itself comes on stdin.
@@ -51,15 +55,16 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
         return request
     }
 
-    public init(task: Task, input: String, output: String?, settings: EncodeSettings?) {
+    public init(task: Task, input: String, output: String?, settings: EncodeSettings?, prediction: PredictionGate? = nil) {
         self.task = task
         self.input = input
         self.output = output
         self.settings = settings
+        self.prediction = prediction
     }
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case task, input, output, settings
+        case task, input, output, settings, prediction
     }
 
     public init(from decoder: any Decoder) throws {
@@ -74,6 +79,7 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
             try UnknownKeys.refuse(in: try container.superDecoder(forKey: .settings), known: known)
         }
         settings = try container.decodeIfPresent(EncodeSettings.self, forKey: .settings)
+        prediction = try container.decodeIfPresent(PredictionGate.self, forKey: .prediction)
     }
 
     private static func explain(_ error: any Error) -> String {

@@ -10,7 +10,9 @@ struct EncodeCommand: ParsableCommand {
         commandName: "encode",
         abstract: "Encode one file to AV1 Matroska.",
         discussion: """
-            Exit status: 0 encoded, 1 failed, 3 nothing to do (already AV1 or no video stream).
+            Exit status: 0 encoded (or predicted), 1 failed, 3 nothing to do (already AV1 or no video stream).
+            --predict encodes only the samples the daemon's prediction uses and prints what they \
+            predict (size ratio, SSIM-Y, PSNR-Y, CPU time); nothing else is written.
             Defaults follow the tuning guide: CRF 21/22/23/24 and SVT preset 3/4/4/5 for \
             2160/1440/1080/smaller, one preset slower with --quality-tier very_high; 10-bit output.
             The summary ends with what the daemon would do with the output at its default \
@@ -22,6 +24,9 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Progress display: bar, json or none (default: bar on a terminal, else none).")
     var progress: ProgressStyle?
 
+    @Flag(help: "Predict the encode from a few short samples instead of encoding the whole file.")
+    var predict = false
+
     func run() throws {
         let input = options.input
         let display = ProgressDisplay(style: progress ?? (Terminal.isInteractive ? .bar : .none), file: input)
@@ -29,6 +34,12 @@ struct EncodeCommand: ParsableCommand {
         let signals = SignalWatch(stop: stop)
         defer { signals.cancel() }
         do throws(EncodeError) {
+            if predict {
+                let prediction = try SamplePredictor(settings: options.settings)
+                    .predict(input: input, scratch: options.destination, stop: stop)
+                display.finish()
+                return print("\(input)\n" + (prediction?.report ?? "  too short to predict (under \(Format.seconds(SamplePlan.shortestTitleSeconds)))"))
+            }
             let summary = try Transcoder(settings: options.settings)
                 .encode(input: input, output: options.destination, overwrite: options.overwrite,
                         observer: display.observer, stop: stop)
@@ -140,6 +151,19 @@ struct EncodeOptions: ParsableArguments {
 extension EncoderChoice: ExpressibleByArgument {}
 extension QualityTier: ExpressibleByArgument {}
 extension Deinterlace: ExpressibleByArgument {}
+
+extension SizePrediction {
+    /// What `av1d encode --predict` prints.
+    var report: String {
+        let quality = ssimY.map { String(format: "SSIM-Y %.4f, PSNR-Y %.2f dB", $0, psnrY ?? 0) }
+            ?? "no quality score (\(qualityNote ?? "none"))"
+        return """
+              predicted \(String(format: "%.3f", ratio))x of the original: \(Format.bytes(predictedBytes)) of \(Format.bytes(originalBytes)) \
+            (video \(Format.bytes(videoBytes)), other streams \(Format.bytes(otherBytes))) from \(samples) samples (\(Format.seconds(sampleSeconds)))
+              \(quality); \(String(format: "%.2f", cpuSeconds)) CPU s, \(Format.seconds(wallSeconds)) wall
+            """
+    }
+}
 
 extension EncodeSummary {
     /// The one summary printed at the end of `av1d encode`.

@@ -25,7 +25,7 @@ struct WorkerCommand: ParsableCommand {
         }
         switch request.task {
         case .probe: try probe(request.input)
-        case .encode: try encode(request.input, to: request.output!, settings: request.settings!)
+        case .encode: try encode(request.input, to: request.output!, settings: request.settings!, gate: request.prediction)
         }
     }
 
@@ -49,12 +49,17 @@ struct WorkerCommand: ParsableCommand {
         }
     }
 
-    /// Encodes, then verifies the output independently of the encode.
-    private func encode(_ input: String, to output: String, settings: EncodeSettings) throws {
+    /// Predicts the encode from samples (when asked) and skips it if the gate says so; otherwise
+    /// encodes, then verifies the output independently of the encode.
+    private func encode(_ input: String, to output: String, settings: EncodeSettings, gate: PredictionGate?) throws {
         let stop = StopFlag()
         let signals = SignalWatch(stop: stop)
         defer { signals.cancel() }
         do {
+            if let gate, let refusal = try predict(input, scratch: output, settings: settings, gate: gate, stop: stop) {
+                emit(WorkerMessage(event: .nothingToDo, reason: refusal))
+                throw ExitCode(3)
+            }
             let summary = try Transcoder(settings: settings).encode(
                 input: input, output: output, overwrite: true,
                 observer: { emit(WorkerMessage(event: .progress, progress: $0)) }, stop: stop)
@@ -63,7 +68,9 @@ struct WorkerCommand: ParsableCommand {
                 path: summary.output, summary: summary,
                 progress: { emit(WorkerMessage(event: .stage, stage: "verifying \($0) frames")) })
             emit(WorkerMessage(event: .verified, summary: summary, verification: report))
-        } catch .nothingToDo(let reason) {
+        } catch let exit as ExitCode {
+            throw exit
+        } catch EncodeError.nothingToDo(let reason) {
             emit(WorkerMessage(event: .nothingToDo, reason: "\(EncodeError.nothingToDo(reason))"))
             throw ExitCode(3)
         } catch {
@@ -71,5 +78,34 @@ struct WorkerCommand: ParsableCommand {
             emit(WorkerMessage(event: .failed, reason: "\(error)", failure: kind))
             throw ExitCode(1)
         }
+    }
+
+    /// The prediction, reported as a `predicted` message; the gate's reason to skip, if any. A
+    /// prediction that fails costs only itself: the title is encoded in full, as without one.
+    private func predict(_ input: String, scratch: String, settings: EncodeSettings, gate: PredictionGate,
+                         stop: StopFlag) throws(EncodeError) -> String? {
+        emit(WorkerMessage(event: .stage, stage: "predicting"))
+        let prediction: SizePrediction?
+        do {
+            prediction = try SamplePredictor(settings: settings).predict(
+                input: input, scratch: scratch,
+                observer: { sample, count, progress in
+                    emit(WorkerMessage(event: .stage, stage: "predicting: sample \(sample) of \(count), frame \(progress.framesEncoded)"))
+                }, stop: stop)
+        } catch .cancelled {
+            throw .cancelled
+        } catch .nothingToDo(let reason) {
+            throw .nothingToDo(reason)
+        } catch {
+            emit(WorkerMessage(event: .stage, stage: "prediction failed (\(error)); encoding in full"))
+            return nil
+        }
+        guard let prediction else {
+            emit(WorkerMessage(event: .stage, stage: "too short to predict; encoding in full"))
+            return nil
+        }
+        let refusal = gate.refusal(of: prediction)
+        emit(WorkerMessage(event: .predicted, prediction: prediction, reason: refusal))
+        return refusal
     }
 }

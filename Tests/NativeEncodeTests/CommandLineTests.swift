@@ -84,6 +84,20 @@ struct CommandLineTests {
         try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber).int64Value
     }
 
+    @Test("--predict prints the samples' prediction and writes nothing else")
+    func predicts() throws {
+        let scratch = try Scratch()
+        let input = scratch.path("clip.mp4")
+        try FileManager.default.copyItem(atPath: Fixtures.path("bbb720.mp4"), toPath: input)
+        let run = try Run(AV1DBinary.path, ["encode", input, "--predict", "--preset", "12", "--crf", "50"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("x of the original: ") && run.stdout.contains("from 2 samples (1.4s)"), "\(run.stdout)")
+        #expect(run.stdout.contains("SSIM-Y 0.") && run.stdout.contains("CPU s"), "\(run.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["clip.mp4"])
+        let short = try Run(AV1DBinary.path, ["encode", Fixtures.path("multitrack.mkv"), "--predict", "-o", scratch.path("m.mkv")])
+        #expect(short.status == 0 && short.stdout.contains("too short to predict (under 3.0s)"), "\(short.stdout)")
+    }
+
     @Test("exit 3 with one line naming the file when there is nothing to do", arguments: ["av1.mkv", "audio-only.m4a"])
     func nothingToDo(name: String) throws {
         let scratch = try Scratch()

@@ -111,3 +111,28 @@ struct WorkerMessageTests {
         #expect(verified.summary?.fates == summary.fates)
     }
 }
+
+@Suite("The prediction gate")
+struct PredictionGateTests {
+    private func prediction(ratio: Double) -> SizePrediction {
+        SizePrediction(samples: 4, sampleSeconds: 24, videoBytes: Int64(ratio * 1000) - 100, otherBytes: 100,
+                       originalBytes: 1000, ssimY: 0.98, psnrY: 40, qualityNote: nil, cpuSeconds: 10, wallSeconds: 5)
+    }
+
+    @Test("skips at or above max_size_ratio × (1 + margin), with the reason; encodes titles near the threshold")
+    func verdicts() {
+        let gate = PredictionGate(maxSizeRatio: 0.9, margin: 0.25)
+        #expect(gate.refusal(of: prediction(ratio: 1.48))
+                == "predicted 1.48x of the original from 4 samples (24 s); threshold 0.90 (skipped from 1.12x: 25% margin for prediction error)")
+        #expect(gate.refusal(of: prediction(ratio: 1.125)) != nil)
+        #expect(gate.refusal(of: prediction(ratio: 1.124)) == nil)
+        #expect(gate.refusal(of: prediction(ratio: 0.95)) == nil, "over the threshold but within the margin: encoded in full")
+    }
+
+    @Test("a request with a gate survives its JSON line")
+    func roundTrip() throws {
+        let request = WorkerRequest.encode("/in.mkv", to: "/out.mkv", settings: EncodeSettings(),
+                                           prediction: PredictionGate(maxSizeRatio: 0.9, margin: 0.1))
+        #expect(try WorkerRequest.parse(try request.line().dropLast()) == request)
+    }
+}

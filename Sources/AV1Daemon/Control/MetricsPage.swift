@@ -17,6 +17,13 @@ enum MetricsPage {
                  value: Double(snapshot.bytesEncodedTotal))
         page.add("av1d_bytes_saved_total", .counter, help: "Bytes saved by replaced files, over the job store's history.",
                  value: Double(totals.bytesSaved))
+        page.add("av1d_jobs_skipped_by_prediction", .gauge, help: "Titles the prediction gate skipped without a full encode, over the job store's history.",
+                 value: Double(totals.skippedByPrediction ?? 0))
+        page.add("av1d_prediction_error_ratio", .gauge,
+                 help: "Mean of |predicted - real| / real size ratio over titles both predicted and encoded in full.",
+                 value: totals.predictionMeanError ?? 0)
+        page.add("av1d_prediction_cpu_seconds", .gauge, help: "CPU seconds spent encoding and scoring samples, over the job store's history.",
+                 value: totals.predictionCpuSeconds ?? 0)
         page.add("av1d_queue_length", .gauge, help: "Files waiting for an encode.", value: Double(snapshot.queued))
         page.add("av1d_paused", .gauge, help: "1 while the daemon takes no new jobs.", value: snapshot.paused ? 1 : 0)
         page.add("av1d_admission_paused", .gauge,

@@ -1,0 +1,49 @@
+import Foundation
+import LinuxSupport
+
+/// How far past predictions overshot the real size ratio, kept in `prediction-history.json` in
+/// the state folder (beside `memory-history.json`) so the gate's margin improves across restarts.
+///
+/// The margin is the fraction by which a prediction may have overshot: the gate skips a title
+/// only when its predicted ratio is at or above `max_size_ratio × (1 + margin)`. It starts
+/// conservative and, once enough titles were both predicted and encoded, becomes the worst
+/// recent overshoot plus a little headroom, so no title like those seen is wrongly skipped.
+public struct PredictionHistory: Sendable {
+    /// The margin until `jobsToLearn` titles were predicted and encoded.
+    public static let startingMargin = 0.25
+    public static let jobsToLearn = 5
+    /// Added to the worst overshoot seen; also the least margin ever used.
+    public static let headroom = 0.05
+    /// Only the most recent errors count: encoder settings and libraries change.
+    public static let remembered = 50
+
+    private let path: String
+    /// (predicted / real) − 1 of each recent title: positive when the prediction was too big.
+    public private(set) var overshoots: [Double]
+
+    /// Loads the history; a missing or unreadable file starts afresh (the starting margin).
+    public init(stateDirectory: String) {
+        path = URL(fileURLWithPath: stateDirectory).appendingPathComponent("prediction-history.json").path
+        let saved = FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder.av1d.decode(Saved.self, from: $0) }
+        overshoots = saved?.overshoots ?? []
+    }
+
+    public var margin: Double {
+        guard overshoots.count >= Self.jobsToLearn, let worst = overshoots.max() else { return Self.startingMargin }
+        return max(worst, 0) + Self.headroom
+    }
+
+    /// Records a title's predicted and real ratios and saves the history atomically.
+    public mutating func record(predicted: Double, real: Double) throws {
+        guard predicted > 0, real > 0 else { return }
+        overshoots.append(predicted / real - 1)
+        overshoots = Array(overshoots.suffix(Self.remembered))
+        let folder = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try AtomicFile.write(try JSONEncoder.av1dPretty.encode(Saved(overshoots: overshoots)), to: path)
+    }
+
+    private struct Saved: Codable {
+        var overshoots: [Double]
+    }
+}

@@ -1,0 +1,33 @@
+import CFFmpeg
+
+/// Finds the source's keyframes by seeking, the way a segment encode's own seek will land.
+struct KeyframeFinder: ~Copyable {
+    private let input: MediaInput
+    private let videoIndex: Int
+    private let packet: Packet
+
+    init(path: String) throws(EncodeError) {
+        let opened = try MediaInput(path: path)
+        guard let videoIndex = SourceInfo(opened).videoIndex else { throw .nothingToDo(.noVideoStream) }
+        packet = try Packet()
+        self.videoIndex = videoIndex
+        input = opened
+    }
+
+    /// Seconds from the file's start of the keyframe at or before `seconds`; nil when the file
+    /// cannot seek or the first video packet read after the seek is not a keyframe.
+    func keyframe(atOrBefore seconds: Double) -> Double? {
+        let fileStart = input.context.pointee.start_time == av1d_nopts_value() ? 0 : input.context.pointee.start_time
+        let target = fileStart + Int64((seconds * Double(AV_TIME_BASE)).rounded())
+        guard avformat_seek_file(input.context, -1, Int64.min, target, target, 0) >= 0 else { return nil }
+        while case .packet = input.read(into: packet) {
+            defer { packet.unref() }
+            guard packet.streamIndex == videoIndex else { continue }
+            let pts = packet.pointer.pointee.pts
+            guard packet.pointer.pointee.flags & AV_PKT_FLAG_KEY != 0, pts != av1d_nopts_value() else { return nil }
+            let start = av_rescale_q(pts, input.stream(videoIndex).pointee.time_base, av1d_time_base_q()) - fileStart
+            return Double(start) / Double(AV_TIME_BASE)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// Predicts the size and quality of a full encode from a few short samples of the title, each
+/// encoded by the same `Transcoder` and settings as the real encode (CPU set, threads, preset,
+/// CRF, bit depth, deinterlacing), then scored against the source.
+public struct SamplePredictor: Sendable {
+    public var settings: EncodeSettings
+
+    public init(settings: EncodeSettings) {
+        self.settings = settings
+    }
+
+    /// What a sample is doing, for a worker's stage line.
+    public typealias SampleObserver = @Sendable (_ sample: Int, _ of: Int, _ progress: EncodeProgress) -> Void
+
+    /// The prediction for `input`, or nil when the title is too short to sample. Samples are
+    /// written next to `scratch` (the full encode's output path), under hidden names ending in
+    /// `.av1d-partial` like the engine's own partial files (which recovery removes after a crash),
+    /// and removed as they are read.
+    public func predict(input: String, scratch: String, observer: SampleObserver? = nil,
+                        stop: StopFlag = StopFlag()) throws(EncodeError) -> SizePrediction? {
+        let before = UsageSample.now()
+        let source = SourceInfo(try MediaInput(path: input))
+        guard source.videoIndex != nil else { throw .nothingToDo(.noVideoStream) }
+        if source.isAV1 { throw .nothingToDo(.alreadyAV1) }
+        let finder = try KeyframeFinder(path: input)
+        guard let plan = SamplePlan(durationSeconds: source.durationSeconds, frameRate: source.frameRate,
+                                    keyframe: { finder.keyframe(atOrBefore: $0) }) else { return nil }
+
+        var bytes = SampleBytes()
+        var quality = SampleQuality()
+        let keyframeInterval = settings.resolvedKeyframeInterval(framesPerSecond: source.frameRate)
+        for (number, segment) in plan.segments.enumerated() {
+            var sampleSettings = settings
+            sampleSettings.segment = segment
+            let path = OutputTarget.temporaryPath(for: "\(scratch).sample\(number + 1)")
+            defer { unlink(path) }
+            var sampleObserver: ProgressObserver?
+            if let observer {
+                let count = plan.segments.count
+                sampleObserver = { progress in observer(number + 1, count, progress) }
+            }
+            let summary = try Transcoder(settings: sampleSettings).encode(
+                input: input, output: path, overwrite: true, observer: sampleObserver, stop: stop)
+            bytes = bytes + (try SampleBytes(path: path))
+            try quality.add(source: input, segment: segment, encoded: summary.output, bitDepth: settings.bitDepth)
+        }
+        let other = try OtherStreamBytes(path: input, durationSeconds: source.durationSeconds)
+        let after = UsageSample.now()
+        return SizePrediction(
+            samples: plan.segments.count, sampleSeconds: plan.sampleSeconds,
+            videoBytes: bytes.extrapolated(toFrames: source.estimatedFrames, keyframeInterval: keyframeInterval),
+            otherBytes: other.bytes, originalBytes: OutputTarget.size(of: input),
+            ssimY: quality.scores?.ssimY, psnrY: quality.scores?.psnrY, qualityNote: quality.incomparable,
+            cpuSeconds: after.cpuSeconds - before.cpuSeconds, wallSeconds: after.wallSeconds - before.wallSeconds)
+    }
+}
