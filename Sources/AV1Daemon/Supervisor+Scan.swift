@@ -33,7 +33,9 @@ extension Supervisor {
         for folder in result.newlyUnreadable { log(.warning, "folder cannot be read; skipped", file: folder) }
         watcher?.watch(result.folders)
         let history = JobHistory(store.all)
+        // A replacement in flight makes its `<stem>.mkv` before its record says Success: not a new file.
         let busy = Set(running.values.map(\.record.sourcePath)).union(probing.keys).union(replacing)
+            .union(replacing.map(Replacer.finalPath(for:)))
         var seen = Set<String>()
         var fresh: [String: Candidate] = [:]
         awaitingProbe = 0

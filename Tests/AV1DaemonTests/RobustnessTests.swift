@@ -122,7 +122,7 @@ struct RobustnessTests {
         #expect(daemon.records(for: "garbage.mkv").count == 2, "no third attempt")
     }
 
-    @Test("keep_original keeps the original under a name the scanner ignores; a different movie.mkv is never overwritten")
+    @Test("keep_original keeps the original under a name the scanner ignores; a different movie.mkv is never overwritten nor encoded for")
     func namesAndKeepOriginal() throws {
         let daemon = try DaemonHarness(["keep_original": "true"])
         try daemon.add("bframes-movtext.mp4", as: "kept/movie.mp4")
@@ -131,13 +131,14 @@ struct RobustnessTests {
         let clash = Media.sha(daemon.library + "/clash/movie.mkv")
         try daemon.start()
         #expect(daemon.wait {
-            daemon.records(for: "kept/movie.mp4").last?.status == .success && daemon.records(for: "clash/movie.mp4").last?.status == .failed
+            daemon.records(for: "kept/movie.mp4").last?.status == .success && daemon.records(for: "clash/movie.mp4").last?.status == .skipped
         }, "\(daemon.log)")
         _ = try daemon.stop()
         #expect(daemon.files(in: daemon.library + "/kept") == ["movie.mkv", "movie.mp4.av1d-original"])
         #expect(Media.decodesCleanly(daemon.library + "/kept/movie.mkv"))
         #expect(Media.sha(daemon.library + "/clash/movie.mkv") == clash)
         #expect(daemon.records(for: "clash/movie.mp4").last?.reason?.contains("never overwritten") == true)
+        #expect(daemon.records(for: "clash/movie.mp4").allSatisfy { $0.startedAt == nil }, "skipped before an encode was wasted")
     }
 
     @Test("SIGHUP reloads the configuration")
