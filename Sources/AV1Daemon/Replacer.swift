@@ -163,6 +163,7 @@ public struct Replacer: Sendable {
                 // What went out must be the original just verified, not a file renamed in meanwhile.
                 if let out = folder.status(names.staged), isOriginal(out, job) { return }
                 _ = try folder.exchange(names.staged, names.final)
+                try? folder.unlink(names.staged)
                 throw ReplaceError.sourceChanged("renamed over while being replaced")
             }
             // No RENAME_EXCHANGE on this file system: keep the original aside first if asked,
@@ -241,14 +242,19 @@ public struct Replacer: Sendable {
         return file
     }
 
-    /// Whether `entry` is the source the job recorded (same device and inode).
+    /// Whether `entry` is the source the job recorded (same device and inode; for a job recorded
+    /// before identities were, the same size and mtime).
     private func isOriginal(_ entry: stat, _ job: JobRecord) -> Bool {
-        job.sourceIdentity?.isSameFile(entry) ?? false
+        if let identity = job.sourceIdentity { return identity.isSameFile(entry) }
+        let mtime = Double(entry.st_mtim.tv_sec) + Double(entry.st_mtim.tv_nsec) / 1e9
+        return Int64(entry.st_size) == job.originalBytes && abs(mtime - job.sourceMtime) < 0.001
     }
 
-    /// Whether `entry` is the file this job staged.
+    /// Whether `entry` is the file this job staged (for a job recorded before staged inodes were:
+    /// whatever carries the final name, as the record says the rename was under way).
     private func isOurs(_ entry: stat?, _ job: JobRecord) -> Bool {
-        guard let entry, let inode = job.stagedInode else { return false }
+        guard let entry else { return false }
+        guard let inode = job.stagedInode else { return true }
         return UInt64(entry.st_ino) == inode
     }
 

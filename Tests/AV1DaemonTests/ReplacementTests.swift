@@ -114,18 +114,34 @@ struct ReplacementTests {
         #expect(!daemon.files().contains { $0.hasPrefix(".") }, "no staged file left: \(daemon.files())")
     }
 
-    @Test("the new file keeps the original's owner, group and mode under the unit's UMask 0007")
-    func ownerAndMode() throws {
-        let daemon = try DaemonHarness()
+    /// Reads (or with `value`, sets) an extended attribute through Python: an independent tool.
+    static func xattr(_ path: String, _ name: String, set value: String? = nil) -> String {
+        let code = value.map { "import os; os.setxattr('\(path)', '\(name)', b'\($0)')" }
+            ?? "import os; print(os.getxattr('\(path)', '\(name)').decode(), end='')"
+        return Media.run(["python3", "-c", code]).output
+    }
+
+    @Test("the new file keeps the original's owner, group, mode and xattrs under the unit's UMask 0007; temp on the library's file system or on another (tmpfs: copied and compared)",
+          arguments: [false, true])
+    func ownerAndMode(tempElsewhere: Bool) throws {
+        let shm = "/dev/shm/av1d-test-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: shm) }
+        let daemon = try DaemonHarness(tempElsewhere ? ["temp_output_dir": "\"\(shm)\""] : [:])
         let source = try daemon.add("bframes-movtext.mp4", as: "movie.mp4")
         #expect(chown(source, 1000, 1000) == 0 && chmod(source, 0o644) == 0)
+        #expect(Self.xattr(source, "user.av1d.test", set: "kept") == "")
         try daemon.start(umask: "0007")
         #expect(daemon.wait { daemon.records(for: "movie.mp4").last?.status == .success }, "\(daemon.log)")
         _ = try daemon.stop()
+        let mkv = daemon.library + "/movie.mkv"
         var info = stat()
-        #expect(stat(daemon.library + "/movie.mkv", &info) == 0)
+        #expect(stat(mkv, &info) == 0)
         #expect(info.st_uid == 1000 && info.st_gid == 1000, "owner \(info.st_uid):\(info.st_gid)")
         #expect(info.st_mode & 0o7777 == 0o644, "mode \(String(info.st_mode & 0o7777, radix: 8))")
+        #expect(Self.xattr(mkv, "user.av1d.test") == "kept")
+        #expect(Media.videoCodec(mkv) == "av1" && Media.decodesCleanly(mkv))
+        #expect(daemon.files() == ["movie.mkv"], "\(daemon.files())")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: tempElsewhere ? shm : daemon.temp)) ?? []).isEmpty)
     }
 
     @Test("keep_original never overwrites an earlier .av1d-original; movie.mkv → movie.mkv swaps names atomically")
@@ -218,5 +234,68 @@ struct FileIdentityTests {
         try FileManager.default.copyItem(atPath: path, toPath: folder + "/b")
         #expect(rename(folder + "/b", path) == 0)
         #expect(try FileIdentity(path: path).differences(from: rewritten).contains("another file under the same name"))
+    }
+}
+
+/// The replacer on its own, for the steps a daemon cannot be stopped between.
+@Suite("Replacer steps")
+struct ReplacerStepTests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("replacer-\(UUID())").path
+    var library: String { root + "/library" }
+
+    private func setUp(source name: String) throws -> (Replacer, JobRecord, output: String) {
+        try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
+        let source = library + "/" + name
+        try FileManager.default.copyItem(atPath: DaemonHarness.fixtures + "/bframes-movtext.mp4", toPath: source)
+        let output = root + "/out.mkv.tmp"
+        try FileManager.default.copyItem(atPath: DaemonHarness.fixtures + "/av1.mkv", toPath: output)
+        let store = try JobStore(directory: root + "/jobs")
+        let roots = LibraryRoots([library], followSymlinks: false)
+        let identity = try Replacer.identity(of: source, roots: roots)
+        var job = JobRecord(sourcePath: source, originalBytes: identity.size, sourceMtime: Double(identity.mtimeNs) / 1e9, attempt: 1)
+        job.sourceIdentity = identity
+        return (Replacer(keepOriginal: false, roots: roots, store: store), job, output)
+    }
+
+    @Test("a movie.mkv created between staging and the rename is never overwritten (RENAME_NOREPLACE)")
+    func targetAppearsBeforeTheRename() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var (replacer, job, output) = try setUp(source: "movie.mp4")
+        // Where a crash after `staged` leaves things; then someone creates movie.mkv.
+        let staged = library + "/.movie.mkv.\(job.id).av1d-staged"
+        try FileManager.default.copyItem(atPath: output, toPath: staged)
+        job.status = .replacing
+        job.replaceStep = .staged
+        job.stagedPath = staged
+        try "someone else's movie.mkv".write(toFile: library + "/movie.mkv", atomically: false, encoding: .utf8)
+        let sha = Media.sha(library + "/movie.mkv"), source = Media.sha(job.sourcePath)
+        #expect {
+            _ = try replacer.resume(&job)
+        } throws: { error in
+            guard case .targetExists = error as? ReplaceError else { return false }
+            return true
+        }
+        #expect(Media.sha(library + "/movie.mkv") == sha && Media.sha(job.sourcePath) == source)
+        #expect(!FileManager.default.fileExists(atPath: staged), "the staged file is removed")
+    }
+
+    @Test("a source in a folder that is a symlink out of the root is refused before anything is written")
+    func symlinkedFolderRefused() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var (replacer, job, output) = try setUp(source: "movie.mp4")
+        let outside = root + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: job.sourcePath, toPath: outside + "/movie.mp4")
+        try FileManager.default.createSymbolicLink(atPath: library + "/linked", withDestinationPath: outside)
+        job.sourcePath = library + "/linked/movie.mp4"
+        let sha = Media.sha(outside + "/movie.mp4")
+        #expect {
+            try replacer.replace(&job, verifiedOutput: output)
+        } throws: { error in
+            guard case .outsideLibrary = error as? ReplaceError else { return false }
+            return true
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside) == ["movie.mp4"])
+        #expect(Media.sha(outside + "/movie.mp4") == sha)
     }
 }
