@@ -134,6 +134,9 @@ public struct Replacer: Sendable {
             job.replaceStep = .renamed
         }
         try removeOriginal(job, names: names, folder: folder)
+        // The verified output has done its work; it goes before Success is recorded, so no
+        // moment after Success (a stop, a crash) can leave it behind in the temp folder.
+        if let temp = job.tempOutputPath { unlink(temp) }
         job.status = .success
         job.stage = "done"
         job.replaceStep = nil

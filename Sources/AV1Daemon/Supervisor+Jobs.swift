@@ -316,7 +316,6 @@ extension Supervisor {
         replacing.remove(job.sourcePath)
         switch result {
         case .success:
-            if let temp = job.tempOutputPath { unlink(temp) }
             announce(job)
             let saved = job.originalBytes - (job.newBytes ?? job.originalBytes)
             log(.info, "replaced: \(Self.megabytes(job.originalBytes)) -> \(Self.megabytes(job.newBytes ?? 0)), saved \(Self.megabytes(saved))",

@@ -50,6 +50,7 @@ extension Supervisor {
             }
         }
         stability.keepOnly(seen)
+        waitingForName = waitingForName.filter { seen.contains($0.key) }
         probed = probed.filter { seen.contains($0.key.path) }
         candidates = fresh
         schedule()
