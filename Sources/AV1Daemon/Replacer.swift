@@ -38,7 +38,8 @@ public enum ReplaceError: Error, CustomStringConvertible, Sendable {
 ///    extended attributes; fsync it and the folder; record `staged`;
 /// 2. check the source again and give the output its final name without overwriting anything
 ///    (RENAME_NOREPLACE; `movie.mkv` → `movie.mkv` atomically exchanges the two); fsync; record `renamed`;
-/// 3. check the original once more, then remove it (or keep it as `.av1d-original`); fsync.
+/// 3. check the original once more, move it under a hidden name, check by its inode that the
+///    moved file is that original, then remove it (or keep it as `.av1d-original`); fsync.
 public struct Replacer: Sendable {
     public static let originalSuffix = ".av1d-original"
     public static let stagedSuffix = ".av1d-staged"
@@ -178,21 +179,27 @@ public struct Replacer: Sendable {
 
     /// Step 3: the original goes (or is kept) once it is shown to be the file the job encoded.
     /// A source changed after the rename means the new `.mkv` encodes stale content: it goes instead.
+    /// The original is first moved under a hidden name of the job's; what is then removed (or
+    /// kept) is shown by its inode to be the file just verified, even had its name been renamed
+    /// over between the check and the move.
     private func removeOriginal(_ job: JobRecord, names: Names, folder: borrowing LibraryFolder) throws(ReplaceError) {
-        let original = names.final == names.source ? names.staged : names.source
-        guard let found = folder.status(original) else { return }
-        if names.final == names.source {
-            guard isOriginal(found, job) else { return }
-        } else {
+        let inPlace = names.final == names.source
+        if !inPlace && !folder.exists(names.leaving) && folder.exists(names.source) {
             do {
                 _ = try verifiedSource(job, in: folder)
+                try system { try folder.renameNoReplace(names.source, to: names.leaving) }
             } catch {
-                if case .sourceChanged = error, isOurs(folder.status(names.final), job) {
-                    try? folder.unlink(names.final)
-                    try? folder.sync()
-                }
+                if case .sourceChanged = error { dropStaleOutput(job, names: names, folder: folder) }
                 throw error
             }
+        }
+        let original = inPlace ? names.staged : names.leaving
+        guard let found = folder.status(original) else { return }
+        guard isOriginal(found, job) else {
+            if inPlace { return }  // not the original: not ours to remove
+            try? folder.renameNoReplace(names.leaving, to: names.source)
+            dropStaleOutput(job, names: names, folder: folder)
+            throw .sourceChanged("renamed over while the original was being removed")
         }
         try system {
             if keepOriginal {
@@ -202,6 +209,13 @@ public struct Replacer: Sendable {
             }
             try folder.sync()
         }
+    }
+
+    /// The source changed after the rename: the new `.mkv` encodes stale content, so it goes.
+    private func dropStaleOutput(_ job: JobRecord, names: Names, folder: borrowing LibraryFolder) {
+        guard isOurs(folder.status(names.final), job) else { return }
+        try? folder.unlink(names.final)
+        try? folder.sync()
     }
 
     /// `<name>.av1d-original`, or `.av1d-original.1`, `.2`...: an earlier kept original is never overwritten.
@@ -359,11 +373,14 @@ struct Names {
     let final: String
     /// Hidden and unique to the job: two jobs never share a staged file.
     let staged: String
+    /// Where the original waits, hidden, between its last check and its removal.
+    let leaving: String
 
     init(_ job: JobRecord) {
         source = Self.last(job.sourcePath)
         final = Self.last(Replacer.finalPath(for: job.sourcePath))
         staged = job.stagedPath.map(Self.last) ?? ".\(final).\(job.id)\(Replacer.stagedSuffix)"
+        leaving = ".\(source).\(job.id).av1d-leaving"
     }
 
     static func last(_ path: String) -> String { (path as NSString).lastPathComponent }

@@ -249,6 +249,8 @@ extension Supervisor {
             save(record)
             writeMarker(for: record.sourcePath, reason: reason, job: id)
         default:
+            // A source changed under the encode (a truncated read, a short file) is not the file's failure.
+            if let what = sourceChange(of: record) { return requeueChangedSource(record, what: what) }
             var reason: String
             if case .failed(let said, _) = job.outcome { reason = said } else { reason = "worker \(exit.description)" }
             if let stalled = job.stalledFor { reason = "stalled: no progress for \(Int(stalled)) s; worker killed" }
@@ -321,17 +323,7 @@ extension Supervisor {
             log(.info, "replaced: \(Self.megabytes(job.originalBytes)) -> \(Self.megabytes(job.newBytes ?? 0)), saved \(Self.megabytes(saved))",
                 job: job.id, file: job.outputPath)
         case .failure(ReplaceError.sourceChanged(let what)):
-            // Not the file's fault and not a result: no attempt counted, no marker; the new
-            // content is encoded once it has settled.
-            removeTemporaryFiles(of: job)
-            var changed = job
-            changed.status = .interrupted
-            changed.reason = ReplaceError.sourceChanged(what).description + "; queued again once stable"
-            changed.replaceStep = nil
-            changed.stagedPath = nil
-            save(changed)
-            probed = probed.filter { $0.key.path != job.sourcePath }
-            log(.warning, changed.reason!, job: job.id, file: job.sourcePath)
+            return requeueChangedSource(job, what: what)
         case .failure(let error):
             // Nothing in the library changed that is not recorded; the original is intact.
             if let fault = replacementEnvironmentFault(job, error: error) {
@@ -354,6 +346,35 @@ extension Supervisor {
             if job.attempt >= config.maxAttempts { writeMarker(for: job.sourcePath, reason: reason, job: job.id) }
         }
         schedule()
+    }
+
+    /// Not the file's fault and not a result: no attempt counted, no marker; the new content is
+    /// encoded once it has settled.
+    private func requeueChangedSource(_ job: JobRecord, what: String) {
+        removeTemporaryFiles(of: job)
+        var changed = job
+        changed.status = .interrupted
+        changed.reason = ReplaceError.sourceChanged(what).description + "; queued again once stable"
+        changed.replaceStep = nil
+        changed.stagedPath = nil
+        changed.finishedAt = Date()
+        save(changed)
+        probed = probed.filter { $0.key.path != job.sourcePath }
+        log(.warning, changed.reason!, job: job.id, file: job.sourcePath)
+        schedule()
+    }
+
+    /// What changed about the job's source since it started, or nil when it is the same file.
+    private func sourceChange(of job: JobRecord) -> String? {
+        guard let recorded = job.sourceIdentity else { return nil }
+        do {
+            let differences = try Replacer.identity(of: job.sourcePath, roots: config.roots).differences(from: recorded)
+            return differences.isEmpty ? nil : differences.joined(separator: ", ")
+        } catch .system(let error) where error.code == ENOENT {
+            return "it is gone"
+        } catch {
+            return nil
+        }
     }
 
     static func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
