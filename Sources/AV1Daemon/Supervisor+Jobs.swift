@@ -92,15 +92,20 @@ extension Supervisor {
     private func start(_ candidate: Candidate, on assignment: JobPlacer.Assignment, estimate: MemoryEstimate) {
         let cpus = assignment.cpus
         let facts = candidate.facts
-        let identity: FileIdentity
+        var identity: FileIdentity?
         do {
             identity = try Replacer.identity(of: facts.path, roots: config.roots)
+        } catch .system(let error) where error.code != ENOENT {
+            // Unreadable (EIO...): the worker's read reports it as the job's failure, with where it
+            // failed; without a recorded identity a replacement needs the file readable again and
+            // its size and mtime unchanged.
+            log(.warning, "source identity not recorded: \(error)", file: facts.path)
         } catch {
             placer.release(cpus)
             probed[facts] = nil
             return log(.warning, "not started: \(error)", file: facts.path)
         }
-        guard identity.size == facts.size, abs(Double(identity.mtimeNs) / 1e9 - facts.mtime) < 0.001 else {
+        if let identity, identity.size != facts.size || abs(Double(identity.mtimeNs) / 1e9 - facts.mtime) >= 0.001 {
             // Changed since the scan: the next scan sees it anew and waits for it to settle.
             placer.release(cpus)
             probed[facts] = nil

@@ -14,7 +14,8 @@ public struct FileIdentity: Codable, Sendable, Equatable, CustomStringConvertibl
     public var headDigest: String
     public var tailDigest: String
 
-    /// How much of each end is hashed: 4 MiB each, about 10 ms from the page cache.
+    /// How much of each end is hashed: 4 MiB each. Both ends took 36-41 ms to hash in a release
+    /// build here (swiftc -O, 8 MiB in memory), about 1.9 s in a debug build.
     public static let sampleBytes = 4 << 20
 
     /// Reads the identity of the open regular file `fd` (`path` names it in errors).
