@@ -14,6 +14,12 @@ public enum ReplaceError: Error, CustomStringConvertible, Sendable {
     case stagedDiffers(String)
     case system(SystemError)
 
+    /// The errno-carrying failure inside, for callers that judge by errno (a full disk), else itself.
+    public var underlying: any Error {
+        if case .system(let error) = self { return error }
+        return self
+    }
+
     public var description: String {
         switch self {
         case .sourceChanged(let what): "source changed during the encode (\(what))"

@@ -331,7 +331,7 @@ extension Supervisor {
             return requeueChangedSource(job, what: what)
         case .failure(let error):
             // Nothing in the library changed that is not recorded; the original is intact.
-            if let fault = replacementEnvironmentFault(job, error: error) {
+            if let fault = replacementEnvironmentFault(job, error: error.underlying) {
                 var interrupted = job
                 interrupted.status = .interrupted
                 interrupted.reason = "not the file's fault: replacement failed, \(fault); queued again when it takes files"
