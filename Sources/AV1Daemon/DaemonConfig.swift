@@ -38,6 +38,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var preferEncoder = EncoderChoice.svt
     public var qualityTier = QualityTier.veryHigh
     public var keepOriginal = false
+    /// Enter symlinked folders whose target is outside every library root.
+    public var followSymlinks = false
     public var writeWhySidecars = true
     /// Predict each title's size from samples first and skip the encode when it cannot shrink.
     public var predict = true
@@ -59,6 +61,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var controlSocket: String?
     public var metricsListen: String?
     public var webhookURL: String?
+
+    /// The roots as the scanner, the replacement and `retry` judge paths against them.
+    public var roots: LibraryRoots { LibraryRoots(libraryRoots, followSymlinks: followSymlinks) }
     /// Above this CPU temperature (°C) no new job starts; 0 turns the check off.
     public var thermalLimitC = 85.0
 
@@ -133,6 +138,7 @@ extension DaemonConfig {
             config.qualityTier = tier
         }
         try reader.bool("keep_original") { config.keepOriginal = $0 }
+        try reader.bool("follow_symlinks") { config.followSymlinks = $0 }
         try reader.bool("write_why_sidecars") { config.writeWhySidecars = $0 }
         try reader.bool("predict") { config.predict = $0 }
         try reader.int("stable_secs") { config.stableSecs = $0 }

@@ -23,7 +23,8 @@ public struct DryRun {
     }
 
     public func run() -> (lines: [Line], unreadableFolders: [String]) {
-        let result = LibraryScanner(minBytes: config.minBytes, exclude: config.exclude).scan(roots: config.libraryRoots)
+        let result = LibraryScanner(minBytes: config.minBytes, exclude: config.exclude, followSymlinks: config.followSymlinks)
+            .scan(roots: config.libraryRoots)
         let history = JobHistory(jobs)
         var stability = StabilityTracker(window: TimeInterval(config.stableSecs))
         var lines = result.skipped.map { Line(path: $0.0.path, size: $0.0.size, verdict: .skip, reason: $0.1.reason, expectedSaving: 0) }

@@ -89,6 +89,10 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var attempt: Int
     public var replaceStep: ReplaceStep?
     public var stagedPath: String?
+    /// The staged file's inode: recovery tells the job's own output from any other file by it.
+    public var stagedInode: UInt64?
+    /// The source as it was when the job started; checked before anything in the library changes.
+    public var sourceIdentity: FileIdentity?
     public var tempOutputPath: String?
 
     public init(sourcePath: String, originalBytes: Int64, sourceMtime: Double, attempt: Int, now: Date = Date()) {

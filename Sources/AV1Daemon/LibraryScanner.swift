@@ -31,8 +31,9 @@ public enum CheapSkip: Sendable, Equatable {
 }
 
 /// Walks the library roots: video files by extension, hidden folders not entered, symlinked
-/// folders followed once (loops are harmless), symlinked files left alone (replacing one would
-/// replace the link), unreadable folders reported once.
+/// folders followed once (loops are harmless) when they lead to a place inside a root (anywhere
+/// with `follow_symlinks`), symlinked files left alone (replacing one would replace the link),
+/// unreadable folders reported once.
 public final class LibraryScanner {
     public static let videoExtensions: Set<String> = ["mkv", "mp4", "avi", "mov", "m4v", "ts", "m2ts"]
     public static let skipMarkerSuffix = ".av1skip"
@@ -48,23 +49,26 @@ public final class LibraryScanner {
 
     private let minBytes: Int64
     private let exclude: [String]
+    private let followSymlinks: Bool
     private var reportedUnreadable: Set<String> = []
 
-    public init(minBytes: Int64, exclude: [String]) {
+    public init(minBytes: Int64, exclude: [String], followSymlinks: Bool = false) {
         self.minBytes = minBytes
         self.exclude = exclude
+        self.followSymlinks = followSymlinks
     }
 
     public func scan(roots: [String]) -> Result {
         var result = Result()
         var visited: Set<FolderIdentity> = []
-        for root in roots { walk(root, into: &result, visited: &visited) }
+        let library = LibraryRoots(roots, followSymlinks: followSymlinks)
+        for root in roots { walk(root, library: library, into: &result, visited: &visited) }
         return result
     }
 
     private struct FolderIdentity: Hashable { let device: UInt64; let inode: UInt64 }
 
-    private func walk(_ folder: String, into result: inout Result, visited: inout Set<FolderIdentity>) {
+    private func walk(_ folder: String, library: LibraryRoots, into result: inout Result, visited: inout Set<FolderIdentity>) {
         var info = stat()
         guard stat(folder, &info) == 0 else { return noteUnreadable(folder, &result) }
         guard visited.insert(FolderIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))).inserted else { return }
@@ -80,10 +84,12 @@ public final class LibraryScanner {
             let type = entry.st_mode & S_IFMT
             if type == S_IFLNK {
                 var target = stat()
-                if stat(path, &target) == 0, target.st_mode & S_IFMT == S_IFDIR { walk(path, into: &result, visited: &visited) }
+                if stat(path, &target) == 0, target.st_mode & S_IFMT == S_IFDIR, followSymlinks || library.resolvesInside(path) {
+                    walk(path, library: library, into: &result, visited: &visited)
+                }
                 continue
             }
-            if type == S_IFDIR { walk(path, into: &result, visited: &visited); continue }
+            if type == S_IFDIR { walk(path, library: library, into: &result, visited: &visited); continue }
             guard type == S_IFREG, Self.isVideo(name) else { continue }
             let facts = FileFacts(path: path, size: Int64(entry.st_size),
                                   mtime: Double(entry.st_mtim.tv_sec) + Double(entry.st_mtim.tv_nsec) / 1e9)

@@ -21,18 +21,24 @@ public struct Recovery {
     public func run(now: Date = Date()) {
         for var job in store.all where !job.status.isFinal && job.status != .interrupted {
             if let pid = job.workerPid { stopLeftoverWorker(pid) }
+            var reason = "the daemon stopped during the job; it is queued again"
             if job.status == .replacing {
                 do {
                     if try replacer.resume(&job) {
                         log(.info, "finished a replacement interrupted by a crash", job: job.id, file: job.sourcePath)
                         continue
                     }
+                } catch .sourceChanged(let what) {
+                    // The replacement undid its own part; the changed source is left as it is.
+                    reason = ReplaceError.sourceChanged(what).description + "; queued again once stable"
+                    job.replaceStep = nil
+                    log(.warning, "interrupted replacement not finished: \(reason)", job: job.id, file: job.sourcePath)
                 } catch {
                     log(.error, "could not finish an interrupted replacement: \(error); the original is kept", job: job.id, file: job.sourcePath)
                 }
             }
             job.status = .interrupted
-            job.reason = "the daemon stopped during the job; it is queued again"
+            job.reason = reason
             job.finishedAt = now
             job.clearLiveFigures()
             try? store.save(job)

@@ -70,6 +70,7 @@ extension Supervisor: DaemonControl {
         case .retry:
             guard let path = request.path else { return .failure("retry needs \"path\": a file in the library") }
             guard FileManager.default.fileExists(atPath: path) else { return .failure("no such file: \(path)") }
+            guard config.roots.admits(path) else { return .failure(ReplaceError.outsideLibrary(path).description) }
             SkipMarker.remove(for: path)
             forgetHistory(of: path)
             log(.info, "retry requested: skip marker and past results cleared", file: path)

@@ -44,8 +44,11 @@ extension Supervisor {
               !running.values.contains(where: { runAlone.contains($0.record.sourcePath) }) else { return }
         let busy = Set(running.values.map(\.record.sourcePath)).union(replacing)
         let queued = Array(candidates.values).ordered(by: config.scheduleOrder).filter { !busy.contains($0.facts.path) }
+        // Output names are reserved from the start of a job to the end of its replacement.
+        var reserved = Dictionary(busy.map { (Replacer.finalPath(for: $0), $0) }) { first, _ in first }
         for (position, candidate) in queued.enumerated() {
             if runAlone.contains(candidate.facts.path) && !running.isEmpty { continue }
+            guard claimOutputName(of: candidate.facts, reserved: &reserved) else { continue }
             // Jobs that could start now: this one, those queued behind it, and files whose probe
             // is under way or due; fewer of them than free slots means bigger CPU sets each.
             let runnable = queued.count - position + probing.count + awaitingProbe
@@ -66,11 +69,51 @@ extension Supervisor {
         reportStatus()
     }
 
+    /// Whether `facts` may start: no other job in flight makes its `<stem>.mkv`, and no other file
+    /// has that name already (that would only be found after a wasted encode: skip it now).
+    private func claimOutputName(of facts: FileFacts, reserved: inout [String: String]) -> Bool {
+        let output = Replacer.finalPath(for: facts.path)
+        if let holder = reserved[output], holder != facts.path {
+            let reason = "waits: \((output as NSString).lastPathComponent) is reserved for \((holder as NSString).lastPathComponent), in flight"
+            if waitingForName[facts.path] != reason { log(.info, reason, file: facts.path) }
+            waitingForName[facts.path] = reason
+            return false
+        }
+        waitingForName[facts.path] = nil
+        if output != facts.path && FileManager.default.fileExists(atPath: output) {
+            candidates[facts.path] = nil
+            recordSkip(facts, reason: ReplaceError.targetExists(output).description, probe: nil)
+            return false
+        }
+        reserved[output] = facts.path
+        return true
+    }
+
     private func start(_ candidate: Candidate, on assignment: JobPlacer.Assignment, estimate: MemoryEstimate) {
         let cpus = assignment.cpus
         let facts = candidate.facts
+        var identity: FileIdentity?
+        do {
+            identity = try Replacer.identity(of: facts.path, roots: config.roots)
+        } catch .system(let error) where error.code != ENOENT {
+            // Unreadable (EIO...): the worker's read reports it as the job's failure, with where it
+            // failed; without a recorded identity a replacement needs the file readable again and
+            // its size and mtime unchanged.
+            log(.warning, "source identity not recorded: \(error)", file: facts.path)
+        } catch {
+            placer.release(cpus)
+            probed[facts] = nil
+            return log(.warning, "not started: \(error)", file: facts.path)
+        }
+        if let identity, identity.size != facts.size || abs(Double(identity.mtimeNs) / 1e9 - facts.mtime) >= 0.001 {
+            // Changed since the scan: the next scan sees it anew and waits for it to settle.
+            placer.release(cpus)
+            probed[facts] = nil
+            return log(.info, "not started: the file changed since it was scanned", file: facts.path)
+        }
         let attempt = JobHistory(store.all).failures(of: facts) + 1
         var job = JobRecord(sourcePath: facts.path, originalBytes: facts.size, sourceMtime: facts.mtime, attempt: attempt)
+        job.sourceIdentity = identity
         job.describe(candidate.probe)
         job.isWebLike = candidate.isWebLike
         job.status = .running
@@ -211,6 +254,8 @@ extension Supervisor {
             save(record)
             writeMarker(for: record.sourcePath, reason: reason, job: id)
         default:
+            // A source changed under the encode (a truncated read, a short file) is not the file's failure.
+            if let what = sourceChange(of: record) { return requeueChangedSource(record, what: what) }
             var reason: String
             if case .failed(let said, _) = job.outcome { reason = said } else { reason = "worker \(exit.description)" }
             if let stalled = job.stalledFor { reason = "stalled: no progress for \(Int(stalled)) s; worker killed" }
@@ -257,7 +302,7 @@ extension Supervisor {
         DispatchQueue.global().async { [unowned self] in
             var job = accepted
             job.finishedAt = Date()
-            let result = Result { try replacer.replace(&job, verifiedOutput: accepted.tempOutputPath!) }
+            let result = Result { () throws(ReplaceError) in try replacer.replace(&job, verifiedOutput: accepted.tempOutputPath!) }
             let finished = job
             queue.async { [unowned self] in replaced(finished, result: result) }
         }
@@ -274,18 +319,19 @@ extension Supervisor {
         }
     }
 
-    private func replaced(_ job: JobRecord, result: Result<Void, any Error>) {
+    private func replaced(_ job: JobRecord, result: Result<Void, ReplaceError>) {
         replacing.remove(job.sourcePath)
         switch result {
         case .success:
-            if let temp = job.tempOutputPath { unlink(temp) }
             announce(job)
             let saved = job.originalBytes - (job.newBytes ?? job.originalBytes)
             log(.info, "replaced: \(Self.megabytes(job.originalBytes)) -> \(Self.megabytes(job.newBytes ?? 0)), saved \(Self.megabytes(saved))",
                 job: job.id, file: job.outputPath)
+        case .failure(ReplaceError.sourceChanged(let what)):
+            return requeueChangedSource(job, what: what)
         case .failure(let error):
             // Nothing in the library changed that is not recorded; the original is intact.
-            if let fault = replacementEnvironmentFault(job, error: error) {
+            if let fault = replacementEnvironmentFault(job, error: error.underlying) {
                 var interrupted = job
                 interrupted.status = .interrupted
                 interrupted.reason = "not the file's fault: replacement failed, \(fault); queued again when it takes files"
@@ -305,6 +351,35 @@ extension Supervisor {
             if job.attempt >= config.maxAttempts { writeMarker(for: job.sourcePath, reason: reason, job: job.id) }
         }
         schedule()
+    }
+
+    /// Not the file's fault and not a result: no attempt counted, no marker; the new content is
+    /// encoded once it has settled.
+    private func requeueChangedSource(_ job: JobRecord, what: String) {
+        removeTemporaryFiles(of: job)
+        var changed = job
+        changed.status = .interrupted
+        changed.reason = ReplaceError.sourceChanged(what).description + "; queued again once stable"
+        changed.replaceStep = nil
+        changed.stagedPath = nil
+        changed.finishedAt = Date()
+        save(changed)
+        probed = probed.filter { $0.key.path != job.sourcePath }
+        log(.warning, changed.reason!, job: job.id, file: job.sourcePath)
+        schedule()
+    }
+
+    /// What changed about the job's source since it started, or nil when it is the same file.
+    private func sourceChange(of job: JobRecord) -> String? {
+        guard let recorded = job.sourceIdentity else { return nil }
+        do {
+            let differences = try Replacer.identity(of: job.sourcePath, roots: config.roots).differences(from: recorded)
+            return differences.isEmpty ? nil : differences.joined(separator: ", ")
+        } catch .system(let error) where error.code == ENOENT {
+            return "it is gone"
+        } catch {
+            return nil
+        }
     }
 
     static func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }

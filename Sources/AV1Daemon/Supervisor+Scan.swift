@@ -33,7 +33,9 @@ extension Supervisor {
         for folder in result.newlyUnreadable { log(.warning, "folder cannot be read; skipped", file: folder) }
         watcher?.watch(result.folders)
         let history = JobHistory(store.all)
+        // A replacement in flight makes its `<stem>.mkv` before its record says Success: not a new file.
         let busy = Set(running.values.map(\.record.sourcePath)).union(probing.keys).union(replacing)
+            .union(replacing.map(Replacer.finalPath(for:)))
         var seen = Set<String>()
         var fresh: [String: Candidate] = [:]
         awaitingProbe = 0
@@ -48,6 +50,7 @@ extension Supervisor {
             }
         }
         stability.keepOnly(seen)
+        waitingForName = waitingForName.filter { seen.contains($0.key) }
         probed = probed.filter { seen.contains($0.key.path) }
         candidates = fresh
         schedule()

@@ -47,6 +47,8 @@ public final class Supervisor: @unchecked Sendable {
     var awaitingProbe = 0
     /// Why the next job waits for memory, logged once per change.
     var waitingFor: String?
+    /// Files waiting because another job in flight makes their output name, logged once.
+    var waitingForName: [String: String] = [:]
     /// Files whose last run was stopped for memory: they run only with nothing beside them.
     var runAlone: Set<String> = []
     /// Work done since start, for the metrics counters.
@@ -79,7 +81,7 @@ public final class Supervisor: @unchecked Sendable {
         notifier = SystemdNotifier(environment: environment)
         try FileManager.default.createDirectory(atPath: config.tempOutputDir, withIntermediateDirectories: true)
         store = try JobStore(directory: config.jobStateDir)
-        scanner = LibraryScanner(minBytes: config.minBytes, exclude: config.exclude)
+        scanner = LibraryScanner(minBytes: config.minBytes, exclude: config.exclude, followSymlinks: config.followSymlinks)
         stability = StabilityTracker(window: TimeInterval(config.stableSecs))
         self.sysfsRoot = sysfsRoot
         topology = try Topology.read(sysfsRoot: sysfsRoot)
@@ -94,7 +96,7 @@ public final class Supervisor: @unchecked Sendable {
         #endif
     }
 
-    var replacer: Replacer { Replacer(keepOriginal: config.keepOriginal, store: store, crashAfter: crashAfter) }
+    var replacer: Replacer { Replacer(keepOriginal: config.keepOriginal, roots: config.roots, store: store, crashAfter: crashAfter) }
 
     /// Recovers, announces readiness, then runs until SIGTERM/SIGINT. Returns the exit status.
     public func run() -> Int32 {
@@ -164,7 +166,7 @@ public final class Supervisor: @unchecked Sendable {
                 return
             }
             config = fresh
-            scanner = LibraryScanner(minBytes: fresh.minBytes, exclude: fresh.exclude)
+            scanner = LibraryScanner(minBytes: fresh.minBytes, exclude: fresh.exclude, followSymlinks: fresh.followSymlinks)
             stability = StabilityTracker(window: TimeInterval(fresh.stableSecs))
             probed = [:]
             if running.isEmpty { placer = JobPlacer(config: fresh, topology: topology, sysfsRoot: sysfsRoot) }

@@ -5,6 +5,12 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/vfs.h>
+#include <sys/syscall.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/xattr.h>
 
 // A dynamically sized set: machines with more than CPU_SETSIZE (1024) CPUs exist.
 enum { AV1D_MAX_CPUS = 8192 };
@@ -47,4 +53,47 @@ long av1d_filesystem_magic(const char *path) {
     struct statfs info;
     if (statfs(path, &info) != 0) return -1;
     return (long)info.f_type;
+}
+
+int av1d_rename_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname) {
+    return renameat2(olddirfd, oldname, newdirfd, newname, RENAME_NOREPLACE);
+}
+
+int av1d_rename_exchange(int olddirfd, const char *oldname, int newdirfd, const char *newname) {
+    return renameat2(olddirfd, oldname, newdirfd, newname, RENAME_EXCHANGE);
+}
+
+int av1d_open_beneath(int dirfd, const char *path, int flags, int follow_symlinks) {
+    struct open_how how = {0};
+    how.flags = (unsigned long long)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_NO_MAGICLINKS | (follow_symlinks ? 0 : RESOLVE_BENEATH);
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int av1d_copy_xattrs(int from, int to) {
+    ssize_t size = flistxattr(from, NULL, 0);
+    if (size < 0) return errno == ENOTSUP ? 0 : -1;
+    if (size == 0) return 0;
+    char *names = malloc((size_t)size);
+    if (names == NULL) { errno = ENOMEM; return -1; }
+    size = flistxattr(from, names, (size_t)size);
+    if (size < 0) { int saved = errno; free(names); errno = saved; return saved == ENOTSUP ? 0 : -1; }
+    int rc = 0;
+    for (char *name = names; name < names + size && rc == 0; name += strlen(name) + 1) {
+        ssize_t length = fgetxattr(from, name, NULL, 0);
+        if (length < 0) { rc = -1; break; }
+        char *value = malloc(length > 0 ? (size_t)length : 1);
+        if (value == NULL) { errno = ENOMEM; rc = -1; break; }
+        length = fgetxattr(from, name, value, (size_t)length);
+        if (length < 0 || fsetxattr(to, name, value, (size_t)length, 0) != 0) {
+            if (length >= 0 && (errno == EPERM || errno == ENOTSUP)) errno = 0; else rc = -1;
+        }
+        int saved = errno;
+        free(value);
+        errno = saved;
+    }
+    int saved = errno;
+    free(names);
+    errno = saved;
+    return rc;
 }

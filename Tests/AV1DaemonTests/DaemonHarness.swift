@@ -43,12 +43,15 @@ final class DaemonHarness {
     }
 
     /// - Parameter arguments: more options for `av1d run` (`--sysfs-root DIR`).
-    func start(environment: [String: String] = [:], fileSizeLimit: Int? = nil, arguments: [String] = []) throws {
+    /// - Parameter umask: the daemon's file-creation mask, as a unit's `UMask=` sets it (e.g. "0007").
+    func start(environment: [String: String] = [:], fileSizeLimit: Int? = nil, umask: String? = nil, arguments: [String] = []) throws {
         let process = Process()
-        if let fileSizeLimit {
+        if fileSizeLimit != nil || umask != nil {
             // RLIMIT_FSIZE for the daemon and its workers: the disk-full case without a real full disk.
+            let limit = fileSizeLimit.map { "ulimit -f \($0 / 512); " } ?? ""
+            let mask = umask.map { "umask \($0); " } ?? ""
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -f \(fileSizeLimit / 512); exec \"$0\" \"$@\"", Self.binary, "--config", configPath]
+            process.arguments = ["-c", "\(limit)\(mask)exec \"$0\" \"$@\"", Self.binary, "--config", configPath]
                 + arguments
         } else {
             process.executableURL = URL(fileURLWithPath: Self.binary)

@@ -38,16 +38,18 @@ struct RobustnessTests {
         expectSingleCompleteCopy(daemon, stem: "movie", sourceExtension: "mp4")
     }
 
+    /// `movie.mkv` → `movie.mkv` swaps the names (RENAME_EXCHANGE); after `renamed` the original
+    /// waits under the staged name for its removal.
     @Test("kill -9 between the replacement's steps: the restart rolls it forward", arguments: [
         ReplaceStep.staged, .renamed,
-    ])
-    func killDuringReplacement(after step: ReplaceStep) throws {
+    ], ["movie.mp4", "movie.mkv"])
+    func killDuringReplacement(after step: ReplaceStep, name: String) throws {
         let daemon = try DaemonHarness()
-        try daemon.add("bframes-movtext.mp4", as: "movie.mp4")
+        try daemon.add("bframes-movtext.mp4", as: name)
         try daemon.start(environment: ["AV1D_TEST_CRASH_AFTER": step.rawValue])
         // The daemon kills itself with SIGKILL right after recording the step.
         #expect(daemon.wait { daemon.process?.isRunning == false }, "\(daemon.log)")
-        let crashed = try #require(daemon.records(for: "movie.mp4").last)
+        let crashed = try #require(daemon.records(for: name).last)
         #expect(crashed.status == .replacing && crashed.replaceStep == step)
         // At the instant of the crash the title exists completely at least once.
         let names = daemon.files()
@@ -55,10 +57,10 @@ struct RobustnessTests {
         if step == .renamed { #expect(Media.decodesCleanly(daemon.library + "/movie.mkv")) }
 
         try daemon.start()
-        #expect(daemon.wait { daemon.records(for: "movie.mp4").last?.status == .success }, "\(daemon.log)")
+        #expect(daemon.wait { daemon.records(for: name).last?.status == .success }, "\(daemon.log)")
         _ = try daemon.stop()
         expectSingleCompleteCopy(daemon, stem: "movie", sourceExtension: "mp4")
-        #expect(daemon.records(for: "movie.mp4").count == 1, "the same job finished; no second encode")
+        #expect(daemon.records(for: name).count == 1, "the same job finished; no second encode")
     }
 
     @Test("disk full while writing the output: a clear reason, the original intact, the next file goes on")
@@ -122,7 +124,7 @@ struct RobustnessTests {
         #expect(daemon.records(for: "garbage.mkv").count == 2, "no third attempt")
     }
 
-    @Test("keep_original keeps the original under a name the scanner ignores; a different movie.mkv is never overwritten")
+    @Test("keep_original keeps the original under a name the scanner ignores; a different movie.mkv is never overwritten nor encoded for")
     func namesAndKeepOriginal() throws {
         let daemon = try DaemonHarness(["keep_original": "true"])
         try daemon.add("bframes-movtext.mp4", as: "kept/movie.mp4")
@@ -131,13 +133,14 @@ struct RobustnessTests {
         let clash = Media.sha(daemon.library + "/clash/movie.mkv")
         try daemon.start()
         #expect(daemon.wait {
-            daemon.records(for: "kept/movie.mp4").last?.status == .success && daemon.records(for: "clash/movie.mp4").last?.status == .failed
+            daemon.records(for: "kept/movie.mp4").last?.status == .success && daemon.records(for: "clash/movie.mp4").last?.status == .skipped
         }, "\(daemon.log)")
         _ = try daemon.stop()
         #expect(daemon.files(in: daemon.library + "/kept") == ["movie.mkv", "movie.mp4.av1d-original"])
         #expect(Media.decodesCleanly(daemon.library + "/kept/movie.mkv"))
         #expect(Media.sha(daemon.library + "/clash/movie.mkv") == clash)
         #expect(daemon.records(for: "clash/movie.mp4").last?.reason?.contains("never overwritten") == true)
+        #expect(daemon.records(for: "clash/movie.mp4").allSatisfy { $0.startedAt == nil }, "skipped before an encode was wasted")
     }
 
     @Test("SIGHUP reloads the configuration")

@@ -19,4 +19,22 @@ int av1d_accept_cloexec(int fd);
 /// Glibc's Swift module does not export sys/vfs.h.
 long av1d_filesystem_magic(const char *path);
 
+/// renameat2(olddirfd, oldname, newdirfd, newname, RENAME_NOREPLACE): fails with EEXIST instead of
+/// replacing `newname`. Errno EINVAL or ENOSYS when the file system or kernel cannot do it.
+int av1d_rename_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname);
+
+/// renameat2(..., RENAME_EXCHANGE): swaps two names atomically; neither file is ever lost.
+int av1d_rename_exchange(int olddirfd, const char *oldname, int newdirfd, const char *newname);
+
+/// openat2(dirfd, path, {flags, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS}): opens `path` only if it
+/// resolves beneath `dirfd` without leaving it through "..", an absolute symlink or a symlink out.
+/// Errno ENOSYS on kernels before 5.6; EXDEV when the path escapes.
+int av1d_open_beneath(int dirfd, const char *path, int flags, int follow_symlinks);
+
+/// Copies every extended attribute of open file `from` to open file `to`. A file system without
+/// extended attributes on either side (ENOTSUP) copies nothing and succeeds; an attribute the
+/// process may not set (EPERM: trusted.*, security.* without privilege) is left out.
+/// Returns 0 or -1 with errno set.
+int av1d_copy_xattrs(int from, int to);
+
 #endif
