@@ -162,13 +162,14 @@ struct RobustnessTests {
     @Test("two jobs at once on disjoint CPU sets; every worker thread stays inside its set")
     func twoJobsDisjointCPUs() throws {
         let usable = (try? String(contentsOfFile: "/sys/devices/system/cpu/online", encoding: .utf8)) ?? ""
-        let daemon = try DaemonHarness(["max_concurrent_jobs": "2"])
+        // Placement is under test, not prediction: both workers go straight to their encodes.
+        let daemon = try DaemonHarness(["max_concurrent_jobs": "2", "predict": "false"])
         try daemon.add("bbb720-loop.mp4", as: "one.mp4")
         try daemon.add("bbb720-loop.mp4", as: "two.mp4")
         try daemon.start()
         var sets: [Int32: String] = [:]
         var outside: [String] = []
-        #expect(daemon.wait(timeout: 120, poll: 0.1) {
+        #expect(daemon.wait(timeout: 240, poll: 0.1) {
             let running = daemon.records.filter { $0.status == .running && ($0.framesEncoded ?? 0) > 0 }
             for job in running {
                 guard let pid = job.workerPid, let cpus = job.cpus else { continue }
