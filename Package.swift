@@ -26,6 +26,8 @@ let package = Package(
         // and atomic files, /proc readers, sockets and peer credentials, systemd notify, errno errors.
         .target(name: "LinuxSupport", dependencies: ["CLinuxShims"]),
         .target(name: "NativeEncode", dependencies: ["CFFmpeg", "CSvtAv1", "CAom", "LinuxSupport"]),
+        // `av1d bench`: the encoder alone, the whole pipeline and ffmpeg side by side, presets, quality.
+        .target(name: "Bench", dependencies: ["CFFmpeg", "NativeEncode", "LinuxSupport"]),
         // Machine topology (CPUs, L3 domains, NUMA, SMT, cgroups) and job placement; memory budgets.
         .target(name: "Placement", dependencies: ["LinuxSupport"]),
         // What crosses a process boundary: the worker's request and messages, the control protocol
@@ -37,16 +39,19 @@ let package = Package(
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "av1d", dependencies: [
-            "LinuxSupport", "NativeEncode", "Placement", "WorkerProtocol", "AV1Daemon",
+            "LinuxSupport", "NativeEncode", "Bench", "Placement", "WorkerProtocol", "AV1Daemon",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `av1top`: the name users know for `av1d top`; it runs the av1d beside it.
         .executableTarget(name: "av1top"),
-        .testTarget(name: "NativeEncodeTests", dependencies: ["NativeEncode", "LinuxSupport"]),
-        .testTarget(name: "PlacementTests", dependencies: ["Placement", "LinuxSupport"]),
-        .testTarget(name: "AV1DaemonTests", dependencies: ["AV1Daemon", "WorkerProtocol", "LinuxSupport"]),
-        .testTarget(name: "BenchTests", dependencies: ["NativeEncode", "LinuxSupport"]),
-        .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol", "NativeEncode", "LinuxSupport"]),
-        .testTarget(name: "ControlTests", dependencies: ["AV1Daemon", "WorkerProtocol", "Placement", "LinuxSupport"]),
+        // What the test targets share: fixtures, scratch folders, the binaries under test,
+        // running programs, ffprobe reads, fault-injection shims.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "NativeEncodeTests", dependencies: ["TestSupport", "NativeEncode", "LinuxSupport"]),
+        .testTarget(name: "PlacementTests", dependencies: ["TestSupport", "Placement", "LinuxSupport"]),
+        .testTarget(name: "AV1DaemonTests", dependencies: ["TestSupport", "AV1Daemon", "WorkerProtocol", "LinuxSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["TestSupport", "Bench", "NativeEncode", "LinuxSupport"]),
+        .testTarget(name: "WorkerProtocolTests", dependencies: ["TestSupport", "WorkerProtocol", "NativeEncode", "LinuxSupport"]),
+        .testTarget(name: "ControlTests", dependencies: ["TestSupport", "AV1Daemon", "WorkerProtocol", "Placement", "LinuxSupport"]),
     ]
 )

@@ -55,34 +55,34 @@ public struct ContentLightLevel: Sendable, Equatable {
 }
 
 /// Everything an AV1 encoder needs to know before the first picture.
-struct VideoEncoderConfig {
-    var width: Int
-    var height: Int
-    var bitDepth: Int
+package struct VideoEncoderConfig {
+    package var width: Int
+    package var height: Int
+    package var bitDepth: Int
     /// Nominal frame rate as a fraction; encoders use it for rate control only.
-    var frameRate: AVRational
-    var preset: Int
-    var crf: Int
-    var keyframeInterval: Int
-    var hierarchicalLevels: Int
-    var threads: Int
-    var filmGrain: Int
-    var color: ColorDescription
-    var chromaLocation: AVChromaLocation
-    var masteringDisplay: MasteringDisplay?
-    var contentLight: ContentLightLevel?
+    package var frameRate: AVRational
+    package var preset: Int
+    package var crf: Int
+    package var keyframeInterval: Int
+    package var hierarchicalLevels: Int
+    package var threads: Int
+    package var filmGrain: Int
+    package var color: ColorDescription
+    package var chromaLocation: AVChromaLocation
+    package var masteringDisplay: MasteringDisplay?
+    package var contentLight: ContentLightLevel?
 }
 
 /// One compressed AV1 temporal unit as the encoder returned it.
-struct EncodedPacket {
-    var bytes: [UInt8]
+package struct EncodedPacket {
+    package var bytes: [UInt8]
     /// The index the picture was sent with; encoders return pictures in display order.
-    var index: Int64
-    var isKeyframe: Bool
+    package var index: Int64
+    package var isKeyframe: Bool
 }
 
 /// The two encoders' common face: pictures in, temporal units out, in display order.
-protocol AV1Encoder: ~Copyable {
+package protocol AV1Encoder: ~Copyable {
     /// Library name and version, e.g. "SVT-AV1 v1.4.1".
     var name: String { get }
     /// The sequence header OBU: Matroska's CodecPrivate is built from it.

@@ -2,13 +2,13 @@ import CAom
 import CFFmpeg
 
 /// libaom through its C API: the fallback for sizes SVT-AV1 refuses (odd, or under 64x64).
-struct AomEncoder: ~Copyable, AV1Encoder {
+package struct AomEncoder: ~Copyable, AV1Encoder {
     private let context: UnsafeMutablePointer<aom_codec_ctx_t>
     private let config: VideoEncoderConfig
-    let sequenceHeader: [UInt8]
-    let name: String
+    package let sequenceHeader: [UInt8]
+    package let name: String
 
-    init(_ config: VideoEncoderConfig) throws(EncodeError) {
+    package init(_ config: VideoEncoderConfig) throws(EncodeError) {
         var settings = aom_codec_enc_cfg_t()
         guard let interface = aom_codec_av1_cx() else { throw .encoder("libaom has no AV1 encoder") }
         try Self.check(aom_codec_enc_config_default(interface, &settings, UInt32(AOM_USAGE_GOOD_QUALITY)), "config_default", nil)
@@ -66,7 +66,7 @@ struct AomEncoder: ~Copyable, AV1Encoder {
         name = "libaom " + String(cString: aom_codec_version_str())
     }
 
-    mutating func send(_ frame: borrowing Frame, index: Int64) throws(EncodeError) {
+    package mutating func send(_ frame: borrowing Frame, index: Int64) throws(EncodeError) {
         let (planes, strides) = Self.planes(of: frame)
         var image = aom_image_t()
         let format = config.bitDepth > 8 ? AOM_IMG_FMT_I42016 : AOM_IMG_FMT_I420
@@ -80,7 +80,7 @@ struct AomEncoder: ~Copyable, AV1Encoder {
         try Self.check(aom_codec_encode(context, &image, index, 1, 0), "encode", context)
     }
 
-    mutating func drain(_ sink: (EncodedPacket) throws(EncodeError) -> Void) throws(EncodeError) {
+    package mutating func drain(_ sink: (EncodedPacket) throws(EncodeError) -> Void) throws(EncodeError) {
         var iterator: aom_codec_iter_t?
         while let packet = aom_codec_get_cx_data(context, &iterator) {
             guard packet.pointee.kind == AOM_CODEC_CX_FRAME_PKT else { continue }
@@ -92,7 +92,7 @@ struct AomEncoder: ~Copyable, AV1Encoder {
         }
     }
 
-    mutating func finish(_ sink: (EncodedPacket) throws(EncodeError) -> Void) throws(EncodeError) {
+    package mutating func finish(_ sink: (EncodedPacket) throws(EncodeError) -> Void) throws(EncodeError) {
         // A NULL image flushes; libaom keeps returning packets until its lookahead is empty.
         while true {
             try Self.check(aom_codec_encode(context, nil, 0, 0, 0), "flush", context)

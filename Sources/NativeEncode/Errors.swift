@@ -70,7 +70,7 @@ public enum EncodeError: Error, CustomStringConvertible, Sendable {
 
 extension EncodeError {
     /// Runs a system step inside an encode, keeping its errno as `.system`.
-    static func system<T>(_ body: () throws(SystemError) -> T) throws(EncodeError) -> T {
+    package static func system<T>(_ body: () throws(SystemError) -> T) throws(EncodeError) -> T {
         do { return try body() } catch { throw .system(error) }
     }
 }

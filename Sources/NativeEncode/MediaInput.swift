@@ -49,11 +49,11 @@ public struct MediaInput: ~Copyable, @unchecked Sendable {
 
     var streamCount: Int { Int(context.pointee.nb_streams) }
 
-    func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> {
+    package func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> {
         context.pointee.streams[index]!
     }
 
-    enum ReadResult {
+    package enum ReadResult {
         case packet
         case endOfFile
         /// A read error other than end of file; what was read so far is still usable.
@@ -61,7 +61,7 @@ public struct MediaInput: ~Copyable, @unchecked Sendable {
     }
 
     /// Reads the next packet of any stream into `packet` (which must be blank).
-    func read(into packet: borrowing Packet) -> ReadResult {
+    package func read(into packet: borrowing Packet) -> ReadResult {
         let code = av_read_frame(context, packet.pointer)
         if code >= 0 { return .packet }
         if code == av1d_averror_eof() { return .endOfFile }

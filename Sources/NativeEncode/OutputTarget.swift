@@ -41,8 +41,8 @@ public enum OutputTarget {
 }
 
 /// How loud the C libraries are: errors only, unless the user asked to see their own logs.
-enum LibraryLogs {
-    static func configure(verbose: Bool) {
+package enum LibraryLogs {
+    package static func configure(verbose: Bool) {
         // Failures reach the user as one line naming the file; the libraries stay quiet unless asked.
         av_log_set_level(verbose ? AV_LOG_INFO : AV_LOG_QUIET)
         // SVT-AV1 reads its level from the environment when an encoder starts; 3 includes its

@@ -1,10 +1,10 @@
 import CFFmpeg
 
 /// Owns one `AVPacket`. Unique ownership makes handing it to another thread safe.
-struct Packet: ~Copyable, @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<AVPacket>
+package struct Packet: ~Copyable, @unchecked Sendable {
+    package let pointer: UnsafeMutablePointer<AVPacket>
 
-    init() throws(EncodeError) {
+    package init() throws(EncodeError) {
         guard let allocated = av_packet_alloc() else {
             throw .library(AVFailure(code: av1d_averror(ENOMEM), operation: "av_packet_alloc"))
         }
@@ -12,7 +12,7 @@ struct Packet: ~Copyable, @unchecked Sendable {
     }
 
     /// A packet with `size` bytes of writable payload.
-    init(size: Int) throws(EncodeError) {
+    package init(size: Int) throws(EncodeError) {
         guard let allocated = av_packet_alloc() else {
             throw .library(AVFailure(code: av1d_averror(ENOMEM), operation: "av_packet_alloc"))
         }
@@ -26,20 +26,20 @@ struct Packet: ~Copyable, @unchecked Sendable {
     }
 
     /// A packet holding a copy of `bytes`.
-    init(copying bytes: [UInt8]) throws(EncodeError) {
+    package init(copying bytes: [UInt8]) throws(EncodeError) {
         try self.init(size: bytes.count)
         if !bytes.isEmpty { pointer.pointee.data.update(from: bytes, count: bytes.count) }
     }
 
     /// Moves the contents of `other` into a new packet, leaving `other` blank.
-    init(movingFrom other: borrowing Packet) throws(EncodeError) {
+    package init(movingFrom other: borrowing Packet) throws(EncodeError) {
         try self.init()
         av_packet_move_ref(pointer, other.pointer)
     }
 
-    func unref() { av_packet_unref(pointer) }
+    package func unref() { av_packet_unref(pointer) }
 
-    var streamIndex: Int { Int(pointer.pointee.stream_index) }
+    package var streamIndex: Int { Int(pointer.pointee.stream_index) }
 
     deinit {
         var doomed: UnsafeMutablePointer<AVPacket>? = pointer
@@ -48,10 +48,10 @@ struct Packet: ~Copyable, @unchecked Sendable {
 }
 
 /// Owns one `AVFrame`.
-struct Frame: ~Copyable, @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<AVFrame>
+package struct Frame: ~Copyable, @unchecked Sendable {
+    package let pointer: UnsafeMutablePointer<AVFrame>
 
-    init() throws(EncodeError) {
+    package init() throws(EncodeError) {
         guard let allocated = av_frame_alloc() else {
             throw .library(AVFailure(code: av1d_averror(ENOMEM), operation: "av_frame_alloc"))
         }
@@ -59,17 +59,17 @@ struct Frame: ~Copyable, @unchecked Sendable {
     }
 
     /// Moves the picture in `other` into a new frame, leaving `other` blank for reuse.
-    init(movingFrom other: borrowing Frame) throws(EncodeError) {
+    package init(movingFrom other: borrowing Frame) throws(EncodeError) {
         try self.init()
         av_frame_move_ref(pointer, other.pointer)
     }
 
-    var width: Int { Int(pointer.pointee.width) }
-    var height: Int { Int(pointer.pointee.height) }
-    var pixelFormat: AVPixelFormat { AVPixelFormat(rawValue: pointer.pointee.format) }
+    package var width: Int { Int(pointer.pointee.width) }
+    package var height: Int { Int(pointer.pointee.height) }
+    package var pixelFormat: AVPixelFormat { AVPixelFormat(rawValue: pointer.pointee.format) }
 
     /// Bytes of picture memory this frame keeps alive (its reference-counted buffers).
-    var bufferBytes: Int {
+    package var bufferBytes: Int {
         withUnsafeBytes(of: pointer.pointee.buf) { raw in
             raw.bindMemory(to: UnsafeMutablePointer<AVBufferRef>?.self)
                 .reduce(0) { $0 + ($1.map { Int($0.pointee.size) } ?? 0) }
@@ -77,7 +77,7 @@ struct Frame: ~Copyable, @unchecked Sendable {
     }
 
     /// Side data of one kind attached to the frame, if any.
-    func sideData(_ kind: AVFrameSideDataType) -> UnsafeMutablePointer<AVFrameSideData>? {
+    package func sideData(_ kind: AVFrameSideDataType) -> UnsafeMutablePointer<AVFrameSideData>? {
         av_frame_get_side_data(pointer, kind)
     }
 

@@ -56,7 +56,7 @@ public struct SourceInfo: Sendable {
 
     public var isAV1: Bool { videoCodec == "av1" }
 
-    init(_ input: borrowing MediaInput) {
+    package init(_ input: borrowing MediaInput) {
         let context = input.context
         path = input.path
         formatName = context.pointee.iformat.map { String(cString: $0.pointee.name) } ?? "unknown"
@@ -108,7 +108,7 @@ public struct SourceInfo: Sendable {
 
     /// The stream's average rate, or its base rate, or 25: the one nominal rate that frame
     /// estimates, keyframe intervals and the encoders all use (encoders want 1-240).
-    static func nominalFrameRate(of stream: UnsafeMutablePointer<AVStream>) -> AVRational {
+    package static func nominalFrameRate(of stream: UnsafeMutablePointer<AVStream>) -> AVRational {
         for rate in [stream.pointee.avg_frame_rate, stream.pointee.r_frame_rate] where rate.num > 0 && rate.den > 0 {
             let value = av_q2d(rate)
             if value >= 1 && value <= 240 { return rate }

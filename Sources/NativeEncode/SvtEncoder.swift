@@ -2,24 +2,24 @@ import CFFmpeg
 import CSvtAv1
 
 /// SVT-AV1 through its C API. Owns the encoder handle from `init_handle` to `deinit_handle`.
-struct SvtEncoder: ~Copyable, AV1Encoder {
+package struct SvtEncoder: ~Copyable, AV1Encoder {
     private let handle: UnsafeMutablePointer<EbComponentType>
     private let bytesPerSample: Int
     /// SVT-AV1 1.x reads every picture at this size, whatever size the picture says it has.
     private let width: Int, height: Int
-    let sequenceHeader: [UInt8]
-    let name: String
+    package let sequenceHeader: [UInt8]
+    package let name: String
     /// Set once the packet flagged end-of-stream has been handed over.
     private var reachedEnd = false
     /// Set once the end-of-stream buffer was sent; SVT complains when torn down without one.
     private var sentEnd = false
 
     /// SVT-AV1 refuses odd sizes and sizes under 64x64.
-    static func accepts(width: Int, height: Int) -> Bool {
+    package static func accepts(width: Int, height: Int) -> Bool {
         width >= 64 && height >= 64 && width % 2 == 0 && height % 2 == 0
     }
 
-    init(_ config: VideoEncoderConfig) throws(EncodeError) {
+    package init(_ config: VideoEncoderConfig) throws(EncodeError) {
         var created: UnsafeMutablePointer<EbComponentType>?
         var parameters = EbSvtAv1EncConfiguration()
         try Self.check(svt_av1_enc_init_handle(&created, nil, &parameters), "init_handle")
@@ -117,7 +117,7 @@ struct SvtEncoder: ~Copyable, AV1Encoder {
     /// 0 is "reserved" in FFmpeg's enums and invalid in AV1's: map it to unspecified (2).
     private static func specified(_ value: Int32) -> Int32 { value == 0 ? 2 : value }
 
-    mutating func send(_ frame: borrowing Frame, index: Int64) throws(EncodeError) {
+    package mutating func send(_ frame: borrowing Frame, index: Int64) throws(EncodeError) {
         // Another size would be read past its end (`PictureFilter` scales them all to the first).
         guard frame.width == width && frame.height == height else {
             throw .encoder("picture \(index) is \(frame.width)x\(frame.height), the encoder was set up for \(width)x\(height)")
@@ -148,11 +148,11 @@ struct SvtEncoder: ~Copyable, AV1Encoder {
         try Self.check(code, "send_picture")
     }
 
-    mutating func drain(_ sink: (EncodedPacket) throws(EncodeError) -> Void) throws(EncodeError) {
+    package mutating func drain(_ sink: (EncodedPacket) throws(EncodeError) -> Void) throws(EncodeError) {
         while case .packet(let packet) = try poll(wait: false) { try sink(packet) }
     }
 
-    mutating func finish(_ sink: (EncodedPacket) throws(EncodeError) -> Void) throws(EncodeError) {
+    package mutating func finish(_ sink: (EncodedPacket) throws(EncodeError) -> Void) throws(EncodeError) {
         try Self.check(Self.sendEndOfStream(handle), "send_picture(EOS)")
         sentEnd = true
         while !reachedEnd {

@@ -176,7 +176,7 @@ public struct Transcoder: Sendable {
         try encoder.drain { (packet) throws(EncodeError) in try session.writeVideo(packet) }
     }
 
-    func encoderConfig(for frame: borrowing Frame, source: SourceInfo, videoStream: UnsafeMutablePointer<AVStream>,
+    package func encoderConfig(for frame: borrowing Frame, source: SourceInfo, videoStream: UnsafeMutablePointer<AVStream>,
                        frameRate: AVRational, threads: Int) -> VideoEncoderConfig {
         let picture = frame.pointer.pointee
         let fps = av_q2d(frameRate)
@@ -195,12 +195,12 @@ public struct Transcoder: Sendable {
 }
 
 /// A dedicated OS thread (not the cooperative pool: decoding blocks) that can be joined.
-final class PipelineThread: @unchecked Sendable {
+package final class PipelineThread: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var joined = false
 
-    init(name: String, body: @escaping @Sendable () -> Void) {
+    package init(name: String, body: @escaping @Sendable () -> Void) {
         let thread = Thread { [finished] in
             body()
             finished.signal()
@@ -212,7 +212,7 @@ final class PipelineThread: @unchecked Sendable {
     }
 
     /// Waits for the thread's body to return; later calls return at once.
-    func join() {
+    package func join() {
         lock.lock()
         defer { lock.unlock() }
         guard !joined else { return }

@@ -1,13 +1,13 @@
+@_exported import TestSupport
 import AV1Daemon
 import Foundation
+import LinuxSupport
 import Testing
 
 /// A real daemon process (`av1d run`) on a temporary library, with helpers to wait for states.
 final class DaemonHarness {
-    static let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        .deletingLastPathComponent().appendingPathComponent("av1d").path
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures/generated").path
+    static let binary = Binaries.av1d
+    static let fixtures = Fixtures.generated
 
     let root: String
     var library: String { root + "/library" }
@@ -88,9 +88,7 @@ final class DaemonHarness {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     var records: [JobRecord] {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        decoder.dateDecodingStrategy = .iso8601
+        let decoder = JSONDecoder.av1d
         let names = (try? FileManager.default.contentsOfDirectory(atPath: jobs)) ?? []
         return names.filter { $0.hasSuffix(".json") }.compactMap {
             FileManager.default.contents(atPath: jobs + "/" + $0).flatMap { try? decoder.decode(JobRecord.self, from: $0) }
@@ -191,18 +189,5 @@ extension DaemonHarness {
         let lines = try String(contentsOfFile: configPath, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("\(key) =") }
         try (lines + ["\(key) = \(value)"]).joined(separator: "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
         kill(try #require(process).processIdentifier, SIGHUP)
-    }
-}
-
-/// A shim of scripts/fault-injection built for this test run, for LD_PRELOAD in the daemon and
-/// the workers it starts.
-enum FaultShim {
-    static func build(_ name: String) -> String {
-        let source = URL(fileURLWithPath: DaemonHarness.fixtures).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("scripts/fault-injection/\(name).c").path
-        let built = FileManager.default.temporaryDirectory.appendingPathComponent("av1d-\(name)-\(getpid()).so").path
-        let cc = Media.run(["cc", "-shared", "-fPIC", "-O2", "-o", built, source, "-ldl"])
-        precondition(cc.status == 0, "building the \(name) shim failed: \(cc.output)")
-        return built
     }
 }

@@ -95,8 +95,7 @@ struct PlacementDaemonTests {
         _ = try daemon.stop()
     }
 
-    static let sysfsFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("fixtures/sysfs").path
+    static let sysfsFixtures = Fixtures.repository("fixtures/sysfs")
 
     /// `av1d status --json` of a running daemon, through its socket.
     static func status(_ daemon: DaemonHarness) throws -> [String: Any] {

@@ -33,15 +33,3 @@ struct SourceVerificationDaemonTests {
         #expect(Media.videoCodec(daemon.library + "/hdr10.mkv").hasPrefix("av1"), "the good file next to them was replaced")
     }
 }
-
-/// scripts/fault-injection/eio-after.c built for this test run: preloaded, it makes reads of one
-/// file fail with EIO past a byte offset, in the daemon and the workers it starts.
-enum ReadFault {
-    static let library = FaultShim.build("eio-after")
-
-    /// The environment that makes reads of `path` fail once `fraction` of its bytes were read.
-    static func environment(failing path: String, after fraction: Double) -> [String: String] {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        return ["LD_PRELOAD": library, "AV1D_EIO_PATH": path, "AV1D_EIO_AFTER": String(Int(Double(size) * fraction))]
-    }
-}

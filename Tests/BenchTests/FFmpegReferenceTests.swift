@@ -1,3 +1,4 @@
+@testable import Bench
 @testable import NativeEncode
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+@testable import Bench
 @testable import NativeEncode
 import Testing
 import LinuxSupport

@@ -1,29 +1,7 @@
+@_exported import TestSupport
+@testable import Bench
 import Foundation
 @testable import NativeEncode
-
-/// The generated test media (scripts/make-fixtures.sh), found from this file's location.
-enum Fixtures {
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func path(_ name: String) -> String {
-        root.appendingPathComponent("fixtures/generated").appendingPathComponent(name).path
-    }
-}
-
-/// A fresh folder per test, removed afterwards.
-final class Scratch {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("av1d-bench-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
 
 /// Runs a tool (ffmpeg, ffprobe) to completion and returns what it printed.
 func runTool(_ executable: String, _ arguments: [String], in scratch: Scratch) throws -> (status: Int32?, stdout: String, stderr: String) {

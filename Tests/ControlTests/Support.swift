@@ -1,3 +1,4 @@
+@_exported import TestSupport
 @testable import AV1Daemon
 import Foundation
 import Placement
@@ -119,12 +120,6 @@ final class LogLines: Sendable {
     @Sendable func append(_ line: String) { lines.withLock { $0.append(line) } }
 }
 
-enum Binaries {
-    /// The folder of the products being tested: `av1d` and `av1top` sit beside the test bundle.
-    static let folder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
-    static let av1d = folder + "/av1d"
-    static let av1top = folder + "/av1top"
-}
 
 /// Runs a program to its end; its standard output and error together. posix_spawn, not
 /// Process: Process learns of the end from a socket the child inherits, so a program that leaves

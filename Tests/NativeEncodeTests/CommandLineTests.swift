@@ -3,13 +3,6 @@ import NativeEncode
 import Testing
 import LinuxSupport
 
-/// The `av1d` binary built beside the test bundle.
-enum AV1DBinary {
-    static var path: String {
-        let bundle = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        return bundle.appendingPathComponent("av1d").path
-    }
-}
 
 @Suite("av1d encode on the command line")
 struct CommandLineTests {
@@ -18,7 +11,7 @@ struct CommandLineTests {
         let scratch = try Scratch()
         let input = scratch.path("clip.mkv")
         try FileManager.default.copyItem(atPath: Fixtures.path("multitrack.mkv"), toPath: input)
-        let run = try Run(AV1DBinary.path, ["encode", input, "--preset", "12", "--crf", "40", "--progress", "json"])
+        let run = try Run(Binaries.av1d, ["encode", input, "--preset", "12", "--crf", "40", "--progress", "json"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(FileManager.default.fileExists(atPath: scratch.path("clip.av1.mkv")))
         let lines = run.stdout.split(separator: "\n")
@@ -47,7 +40,7 @@ struct CommandLineTests {
         let scratch = try Scratch()
         let input = Fixtures.path("rotate90.mp4"), output = scratch.path("out.mkv")
         let crf = switch outcome { case .larger: "10"; case .aboveRatio: "33"; case .replaced: "45" }
-        let run = try Run(AV1DBinary.path, ["encode", input, "-o", output, "--preset", "12", "--crf", crf, "--progress", "none"])
+        let run = try Run(Binaries.av1d, ["encode", input, "-o", output, "--preset", "12", "--crf", crf, "--progress", "none"])
         #expect(run.status == 0, "\(run.stderr)")
         // The ratio as the files on disk have it, not as av1d says it.
         let ratio = Double(try fileSize(output)) / Double(try fileSize(input))
@@ -70,7 +63,7 @@ struct CommandLineTests {
     @Test("the progress bar labels the output's size so far")
     func progressBar() throws {
         let scratch = try Scratch()
-        let run = try Run(AV1DBinary.path, ["encode", Fixtures.path("rotate90.mp4"), "-o", scratch.path("out.mkv"),
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path("rotate90.mp4"), "-o", scratch.path("out.mkv"),
                                             "--preset", "12", "--crf", "40", "--progress", "bar"])
         #expect(run.status == 0, "\(run.stderr)")
         let updates = run.stderr.split(separator: "\r").filter { $0.hasPrefix("[") }
@@ -89,19 +82,19 @@ struct CommandLineTests {
         let scratch = try Scratch()
         let input = scratch.path("clip.mp4")
         try FileManager.default.copyItem(atPath: Fixtures.path("bbb720.mp4"), toPath: input)
-        let run = try Run(AV1DBinary.path, ["encode", input, "--predict", "--preset", "12", "--crf", "50"])
+        let run = try Run(Binaries.av1d, ["encode", input, "--predict", "--preset", "12", "--crf", "50"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("x of the original: ") && run.stdout.contains("from 2 samples (1.4s)"), "\(run.stdout)")
         #expect(run.stdout.contains("SSIM-Y 0.") && run.stdout.contains("CPU s"), "\(run.stdout)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["clip.mp4"])
-        let short = try Run(AV1DBinary.path, ["encode", Fixtures.path("multitrack.mkv"), "--predict", "-o", scratch.path("m.mkv")])
+        let short = try Run(Binaries.av1d, ["encode", Fixtures.path("multitrack.mkv"), "--predict", "-o", scratch.path("m.mkv")])
         #expect(short.status == 0 && short.stdout.contains("too short to predict (under 3.0s)"), "\(short.stdout)")
     }
 
     @Test("exit 3 with one line naming the file when there is nothing to do", arguments: ["av1.mkv", "audio-only.m4a"])
     func nothingToDo(name: String) throws {
         let scratch = try Scratch()
-        let run = try Run(AV1DBinary.path, ["encode", Fixtures.path(name), "-o", scratch.path("out.mkv")])
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path(name), "-o", scratch.path("out.mkv")])
         #expect(run.status == 3)
         #expect(run.stderr.split(separator: "\n").count == 1)
         #expect(run.stderr.contains(name) && run.stderr.contains("nothing to do"))
@@ -111,7 +104,7 @@ struct CommandLineTests {
     @Test("exit 1 with one line naming the file and the library's reason", arguments: ["garbage.mkv", "empty.mp4"])
     func fails(name: String) throws {
         let scratch = try Scratch()
-        let run = try Run(AV1DBinary.path, ["encode", Fixtures.path(name), "-o", scratch.path("out.mkv")])
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path(name), "-o", scratch.path("out.mkv")])
         #expect(run.status == 1)
         #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
         #expect(run.stderr.contains(name) && run.stderr.contains("Invalid data"))
@@ -120,7 +113,7 @@ struct CommandLineTests {
 
     @Test("usage errors keep ArgumentParser's exit code")
     func usage() throws {
-        let run = try Run(AV1DBinary.path, ["encode", Fixtures.path("tiny.mkv"), "--bit-depth", "12"])
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path("tiny.mkv"), "--bit-depth", "12"])
         #expect(run.status == 64)
         #expect(run.stderr.contains("--bit-depth"))
     }
@@ -128,7 +121,7 @@ struct CommandLineTests {
     @Test("--verbose shows SVT-AV1's own configuration lines")
     func verbose() throws {
         let scratch = try Scratch()
-        let run = try Run(AV1DBinary.path, ["encode", Fixtures.path("hdr10.mkv"), "-o", scratch.path("out.mkv"),
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path("hdr10.mkv"), "-o", scratch.path("out.mkv"),
                                             "--preset", "12", "--crf", "33", "-v"])
         #expect(run.status == 0)
         #expect(run.stderr.contains("Svt[info]"))
@@ -141,7 +134,7 @@ struct CommandLineTests {
         let target = try #require(allowed.cpus.last)
         let scratch = try Scratch()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: AV1DBinary.path)
+        process.executableURL = URL(fileURLWithPath: Binaries.av1d)
         process.arguments = ["encode", Fixtures.path("bbb720.mp4"), "-o", scratch.path("out.mkv"), "--preset", "10",
                              "--cpus", "\(target)", "--progress", "none"]
         process.standardOutput = FileHandle.nullDevice

@@ -207,7 +207,7 @@ struct LegacySourceTests {
     @Test("av1d encode -v prints what happens to each stream")
     func verbosePrintsTheTable() throws {
         let scratch = try Scratch()
-        let run = try Run(AV1DBinary.path, ["encode", Fixtures.path("bluray.m2ts"), "-o", scratch.path("out.mkv"), "-v",
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path("bluray.m2ts"), "-o", scratch.path("out.mkv"), "-v",
                                             "--preset", "12", "--crf", "40", "--progress", "none"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("stream 0 video h264: encode"))

@@ -84,7 +84,7 @@ struct PictureShapeTests {
     func deinterlaceOff() throws {
         let scratch = try Scratch()
         let output = scratch.path("kept.mkv")
-        let run = try Run(AV1DBinary.path, ["encode", Fixtures.path("interlaced.mkv"), "-o", output, "--preset", "12",
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path("interlaced.mkv"), "-o", output, "--preset", "12",
                                             "--crf", "40", "--progress", "none", "--deinterlace", "off"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!run.stdout.contains("deinterlaced"))
@@ -92,7 +92,7 @@ struct PictureShapeTests {
         #expect(video["field_order"] as? String == "tt")
         let fields = try PictureCheck.fieldDetection(output)
         #expect(fields.topFirst >= 45, "\(fields)")
-        let bad = try Run(AV1DBinary.path, ["encode", Fixtures.path("interlaced.mkv"), "--deinterlace", "yadif"])
+        let bad = try Run(Binaries.av1d, ["encode", Fixtures.path("interlaced.mkv"), "--deinterlace", "yadif"])
         #expect(bad.status == 64)
     }
 

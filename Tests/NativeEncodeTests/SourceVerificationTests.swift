@@ -42,7 +42,7 @@ struct SourceVerificationTests {
         let input = scratch.path("clip.mkv")
         try FileManager.default.copyItem(atPath: Fixtures.path("multitrack.mkv"), toPath: input)
         let original = try Data(contentsOf: URL(fileURLWithPath: input))
-        let run = try Run(AV1DBinary.path, ["encode", input, "--preset", "12", "--crf", "40"],
+        let run = try Run(Binaries.av1d, ["encode", input, "--preset", "12", "--crf", "40"],
                           environment: ReadFault.environment(failing: input, after: 0.75))
         #expect(run.status == 1)
         #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
@@ -57,7 +57,7 @@ struct SourceVerificationTests {
     ])
     func truncatedFails(name: String, reason: String) throws {
         let scratch = try Scratch()
-        let run = try Run(AV1DBinary.path, ["encode", Fixtures.path(name), "-o", scratch.path("out.mkv")])
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path(name), "-o", scratch.path("out.mkv")])
         #expect(run.status == 1)
         #expect(run.stderr.contains("\(name): \(reason)"), "\(run.stderr)")
         #expect(scratch.contents.isEmpty)
@@ -81,7 +81,7 @@ struct SourceVerificationTests {
         let positions = (packets["packets"] as? [[String: Any]] ?? []).compactMap { ($0["pos"] as? String).flatMap(Int.init) }
         for index in [10, 20, 30] { bytes[positions[index] + 4] = 0x7F }
         try bytes.write(to: URL(fileURLWithPath: damaged))
-        let run = try Run(AV1DBinary.path, ["encode", damaged, "--preset", "12", "--crf", "40"])
+        let run = try Run(Binaries.av1d, ["encode", damaged, "--preset", "12", "--crf", "40"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("damaged.mkv: 3 video packets or frames do not decode (47 did)"), "\(run.stderr)")
         #expect(scratch.contents == ["damaged.mkv"])
@@ -108,11 +108,11 @@ struct SourceVerificationTests {
     func transportStream() throws {
         let scratch = try Scratch()
         let ts = try transportStream(in: scratch)
-        let clean = try Run(AV1DBinary.path, ["encode", ts, "--preset", "12", "--crf", "40"])
+        let clean = try Run(Binaries.av1d, ["encode", ts, "--preset", "12", "--crf", "40"])
         #expect(clean.status == 0, "\(clean.stderr)")
         #expect(clean.stdout.contains("frames 50 (decoded 50)"))
         try FileManager.default.removeItem(atPath: scratch.path("clip.av1.mkv"))
-        let broken = try Run(AV1DBinary.path, ["encode", ts, "--preset", "12", "--crf", "40"],
+        let broken = try Run(Binaries.av1d, ["encode", ts, "--preset", "12", "--crf", "40"],
                              environment: ReadFault.environment(failing: ts, after: 0.6))
         #expect(broken.status == 1)
         #expect(broken.stderr.contains("read error at"), "\(broken.stderr)")

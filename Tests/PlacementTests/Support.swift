@@ -1,3 +1,4 @@
+@_exported import TestSupport
 import Foundation
 import LinuxSupport
 import Placement
@@ -8,9 +9,7 @@ enum Fixture {
                         "hybrid-v1", "no-l3"]
 
     static func root(_ name: String) -> String {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("fixtures/sysfs/\(name)").path
+        Fixtures.repository("fixtures/sysfs/\(name)")
     }
 
     /// Every fixture has usable CPUs: failing to read one is a broken fixture, not a test result.

@@ -61,9 +61,7 @@ struct WorkerRequestTests {
 
     @Test("a worker given an unknown field refuses the job and says why on its stdout")
     func workerRefuses() throws {
-        // av1d sits beside the test bundle.
-        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("av1d").path
+        let binary = Binaries.av1d
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = WorkerRequest.arguments

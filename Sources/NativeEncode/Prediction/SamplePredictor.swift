@@ -1,4 +1,5 @@
 import Foundation
+import LinuxSupport
 
 /// Predicts the size and quality of a full encode from a few short samples of the title, each
 /// encoded by the same `Transcoder` and settings as the real encode (CPU set, threads, preset,

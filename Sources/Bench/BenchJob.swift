@@ -1,4 +1,6 @@
 import LinuxSupport
+import NativeEncode
+
 /// One measured encode with every setting explicit, so that our runs and ffmpeg's are given
 /// exactly the same values.
 public struct BenchJob: Sendable, Codable, Equatable {

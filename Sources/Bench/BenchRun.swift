@@ -1,4 +1,6 @@
 import LinuxSupport
+import NativeEncode
+
 /// The two measurements of our own engine. `av1d bench` runs each in a fresh process of its own,
 /// so that peak memory and CPU time belong to that measurement alone.
 public enum BenchRun {

@@ -1,4 +1,6 @@
 import Foundation
+import LinuxSupport
+import NativeEncode
 
 /// One timed run: what it took and what it produced.
 public struct RunMeasurement: Sendable, Codable, Equatable {
@@ -55,19 +57,6 @@ public struct EncoderAloneResult: Sendable, Codable, Equatable {
     public var quality: QualityScores
     /// Memory the decoded segment occupied meanwhile (part of the run's peak RSS).
     public var heldFrameBytes: Int
-}
-
-/// This process's clocks at one instant.
-struct UsageSample {
-    let wallSeconds: Double
-    /// User plus system time of every thread so far.
-    let cpuSeconds: Double
-
-    static func now() -> UsageSample {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return UsageSample(wallSeconds: Monotonic.seconds(), cpuSeconds: usage.ru_utime.seconds + usage.ru_stime.seconds)
-    }
 }
 
 /// The video stream of a media file, counted packet by packet without decoding.

@@ -1,4 +1,6 @@
 import Foundation
+import LinuxSupport
+import NativeEncode
 
 /// Scores an encoder's output against the pictures it was fed. The temporal units are written
 /// out as a raw OBU stream, decoded with libdav1d (not the encoder's own library) and compared

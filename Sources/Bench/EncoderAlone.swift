@@ -1,3 +1,6 @@
+import LinuxSupport
+import NativeEncode
+
 /// The AV1 encoder fed a decoded segment from memory: no demux, no decode, no mux. Its speed is
 /// the limit the full pipeline is measured against.
 enum EncoderAlone {

@@ -1,5 +1,6 @@
 import Foundation
 import LinuxSupport
+import NativeEncode
 
 /// N copies of the pipeline at once, each on the CPU set placement gives it.
 public struct ConcurrentRun: Sendable, Codable, Equatable {

@@ -1,4 +1,6 @@
 import Foundation
+import LinuxSupport
+import NativeEncode
 
 /// `ffmpeg -c:v libsvtav1` given the settings of one of our jobs: the same segment (`-ss` before
 /// `-i` and `-frames:v`, as our segment counts), preset, CRF, keyframe interval, mini-GOP, bit

@@ -1,3 +1,6 @@
+import LinuxSupport
+import NativeEncode
+
 /// Decoded pictures held in memory, in display order.
 struct FrameStore: ~Copyable {
     private let storage: UnsafeMutablePointer<Frame>

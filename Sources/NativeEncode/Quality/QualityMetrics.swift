@@ -10,15 +10,15 @@ public struct QualityScores: Sendable, Codable, Equatable {
 }
 
 /// The luma plane of a planar picture: 8-bit samples, or 16-bit little-endian ones above 8 bits.
-struct LumaPlane {
-    let base: UnsafeRawPointer
+package struct LumaPlane {
+    package let base: UnsafeRawPointer
     /// Bytes from one row to the next.
-    let stride: Int
-    let width: Int
-    let height: Int
-    let bitDepth: Int
+    package let stride: Int
+    package let width: Int
+    package let height: Int
+    package let bitDepth: Int
 
-    init(base: UnsafeRawPointer, stride: Int, width: Int, height: Int, bitDepth: Int) {
+    package init(base: UnsafeRawPointer, stride: Int, width: Int, height: Int, bitDepth: Int) {
         self.base = base
         self.stride = stride
         self.width = width
@@ -27,18 +27,18 @@ struct LumaPlane {
     }
 
     /// The frame's first plane; valid while the frame lives.
-    init(_ frame: borrowing Frame) {
+    package init(_ frame: borrowing Frame) {
         let picture = frame.pointer.pointee
         self.init(base: UnsafeRawPointer(picture.data.0!), stride: Int(picture.linesize.0),
                   width: frame.width, height: frame.height,
                   bitDepth: av_pix_fmt_desc_get(frame.pixelFormat).map { Int($0.pointee.comp.0.depth) } ?? 8)
     }
 
-    var peak: Double { Double((1 << bitDepth) - 1) }
+    package var peak: Double { Double((1 << bitDepth) - 1) }
 
     /// Sample (x, y) of a plane stored as `Sample`s.
     @inline(__always)
-    func sample<Sample: FixedWidthInteger>(_ x: Int, _ y: Int, as _: Sample.Type) -> Int {
+    package func sample<Sample: FixedWidthInteger>(_ x: Int, _ y: Int, as _: Sample.Type) -> Int {
         Int(base.load(fromByteOffset: y * stride + x * MemoryLayout<Sample>.size, as: Sample.self))
     }
 }
@@ -50,16 +50,18 @@ struct LumaPlane {
 /// K2 = 0.03 scaled as that filter scales them; a frame's score is the mean over its windows.
 /// The numbers can therefore be checked with `ffmpeg -lavfi ssim`. PSNR follows FFmpeg's
 /// `psnr` filter: 10·log10(peak² / MSE), the MSE averaged over every frame.
-struct QualityMeter {
+package struct QualityMeter {
     /// PSNR reported for identical pictures, whose true PSNR is infinite (x264's convention).
-    static let psnrCap = 100.0
+    package static let psnrCap = 100.0
 
     private var squaredErrorPerSample = 0.0
     private var ssimSum = 0.0
-    private(set) var frames = 0
+    package private(set) var frames = 0
+
+    package init() {}
     private var peak = 255.0
 
-    mutating func add(source: LumaPlane, decoded: LumaPlane) {
+    package mutating func add(source: LumaPlane, decoded: LumaPlane) {
         precondition(source.width == decoded.width && source.height == decoded.height && source.bitDepth == decoded.bitDepth,
                      "pictures of different sizes or depths")
         peak = source.peak
@@ -73,7 +75,7 @@ struct QualityMeter {
         frames += 1
     }
 
-    var scores: QualityScores {
+    package var scores: QualityScores {
         guard frames > 0 else { return QualityScores(psnrY: 0, ssimY: 0) }
         let mse = squaredErrorPerSample / Double(frames)
         let psnr = mse > 0 ? min(10 * log10(peak * peak / mse), Self.psnrCap) : Self.psnrCap

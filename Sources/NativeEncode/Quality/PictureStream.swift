@@ -3,13 +3,13 @@ import CFFmpeg
 /// A file's pictures, taken one at a time, decoded by the engine's own `DecodeStage` on its own
 /// thread: a benchmark sees exactly the pictures an encode of the file would be fed (same seek,
 /// same segment, same pixel conversion).
-struct PictureStream: ~Copyable {
+package struct PictureStream: ~Copyable {
     private let queue: HandoffQueue<PipelineItem>
     private let thread: PipelineThread
     private var ended = false
 
     /// - Parameter decoderName: a libavcodec decoder to prefer by name (e.g. "libdav1d").
-    init(path: String, bitDepth: Int, segment: Segment? = nil, decoderName: String? = nil) throws(EncodeError) {
+    package init(path: String, bitDepth: Int, segment: Segment? = nil, decoderName: String? = nil) throws(EncodeError) {
         let input = try MediaInput(path: path)
         guard let videoIndex = SourceInfo(input).videoIndex else { throw .nothingToDo(.noVideoStream) }
         let stream = input.stream(videoIndex)
@@ -28,7 +28,7 @@ struct PictureStream: ~Copyable {
     }
 
     /// The next picture (4:2:0 at the bit depth asked for), or nil after the last.
-    mutating func next() throws(EncodeError) -> Frame? {
+    package mutating func next() throws(EncodeError) -> Frame? {
         while !ended, let item = queue.pop() {
             switch consume item {
             case .picture(let frame): return frame

@@ -1,4 +1,6 @@
 import Foundation
+import LinuxSupport
+import NativeEncode
 
 /// A program to run with its output in files.
 public struct ChildCommand: Sendable {
@@ -128,17 +130,4 @@ private struct CStrings: ~Copyable {
     }
 
     deinit { pointers.forEach { free($0) } }
-}
-
-extension timeval {
-    var seconds: Double { Double(tv_sec) + Double(tv_usec) / 1_000_000 }
-}
-
-/// A clock that only moves forward, for measuring durations.
-enum Monotonic {
-    static func seconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1_000_000_000
-    }
 }

@@ -1,3 +1,6 @@
+import LinuxSupport
+import NativeEncode
+
 /// The stretch of the input `av1d bench` measures, as the user asked for it (`--start`,
 /// `--frames` or `--seconds`), resolved against the file's length.
 public struct SegmentRequest: Sendable, Equatable {
