@@ -11,6 +11,8 @@
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/xattr.h>
+#include <sys/prctl.h>
+#include <linux/capability.h>
 
 // A dynamically sized set: machines with more than CPU_SETSIZE (1024) CPUs exist.
 enum { AV1D_MAX_CPUS = 8192 };
@@ -96,4 +98,13 @@ int av1d_copy_xattrs(int from, int to) {
     free(names);
     errno = saved;
     return rc;
+}
+
+int av1d_drop_capabilities(void) {
+    // EINVAL: a kernel before 4.3 has no ambient set, so there is nothing to clear.
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
+    memset(none, 0, sizeof none);
+    return (int)syscall(SYS_capset, &header, none);
 }

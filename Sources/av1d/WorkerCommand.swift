@@ -1,6 +1,7 @@
 import ArgumentParser
 import AV1Daemon
 import Foundation
+import LinuxSupport
 import NativeEncode
 import WorkerProtocol
 
@@ -13,6 +14,13 @@ struct WorkerCommand: ParsableCommand {
         shouldDisplay: false)
 
     func run() throws {
+        // The unit grants the daemon CAP_CHOWN (ambient) so a replacement keeps its original's owner.
+        // A worker decodes untrusted files and needs no capability: it gives them up first, before
+        // any thread exists (capabilities belong to threads).
+        do { try Capabilities.dropUnlessRoot() } catch {
+            emit(WorkerMessage(event: .failed, reason: error.description, failure: .environment))
+            throw ExitCode(1)
+        }
         bindToSupervisor()
         let request: WorkerRequest
         do {

@@ -37,4 +37,10 @@ int av1d_open_beneath(int dirfd, const char *path, int flags, int follow_symlink
 /// Returns 0 or -1 with errno set.
 int av1d_copy_xattrs(int from, int to);
 
+/// Gives up every capability of the calling thread (effective, permitted, inheritable) and clears
+/// the ambient set, so programs it starts get none either. Threads created afterwards inherit
+/// that; threads that already exist keep theirs, so call it before any are started.
+/// Returns 0 or -1 with errno set.
+int av1d_drop_capabilities(void);
+
 #endif
