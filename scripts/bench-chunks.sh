@@ -6,8 +6,9 @@
 #   scripts/bench-chunks.sh [--av1d PATH] [--workers N] [--preset P] [--repeat R] [INPUT]
 #
 # INPUT needs keyframes every few seconds so that there are several chunks per worker. Without
-# INPUT, a bench title is made once with the ffmpeg CLI from fixtures/generated/bbb720-loop.mp4:
-# 640x360, a keyframe every 2 s (8 keyframes in 15.9 s). ffmpeg is used here only to make it.
+# INPUT, a bench title is made once with the ffmpeg CLI from fixtures/generated/bbb720-loop.mp4
+# played twice: 640x360, 31.7 s, a keyframe every 2 s, so 2 workers get 8 even chunks (with fewer,
+# uneven chunks the last one runs alone and the comparison measures that). ffmpeg only makes it.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,7 +33,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 if [[ -z "$INPUT" ]]; then
   INPUT="$WORK/bench-title.mkv"
-  ffmpeg -nostdin -v error -i "$ROOT/fixtures/generated/bbb720-loop.mp4" -vf scale=640:360 \
+  ffmpeg -nostdin -v error -stream_loop 1 -i "$ROOT/fixtures/generated/bbb720-loop.mp4" -vf scale=640:360 \
     -c:v libx264 -preset veryfast -crf 20 -g 50 -keyint_min 50 -sc_threshold 0 -c:a copy "$INPUT"
 fi
 CPUS="0-$(( $(nproc) - 1 ))"
