@@ -190,6 +190,30 @@ if need bbb-highrate.mkv; then
   finish bbb-highrate.mkv
 fi
 
+# Chunked encoding (issue 14): long enough for several chunks, small and quick to encode. The
+# looped footage at 192x108 with a keyframe every second (x264 B-frames, so chunks cut inside a
+# reordered stream), AAC audio and an SRT track that must stay in sync across the joins.
+if need chunky.mkv; then
+  "${FF[@]}" -i "$OUT/bbb720-loop.mp4" -i "$WORK/eng.srt" -map 0:v -map 0:a -map 1:s \
+    -vf scale=192:108 "${X264[@]}" -crf 28 -g 25 -keyint_min 25 -sc_threshold 0 -pix_fmt yuv420p \
+    -c:a aac -b:a 48k -c:s srt "${BITEXACT[@]}" "$(tmp chunky.mkv)"
+  finish chunky.mkv
+fi
+
+# The same with a variable frame rate: 8 s of 40 ms and 60 ms steps in turns of ten frames, a
+# keyframe every 20 frames, so chunk cuts fall on both step sizes.
+if need chunky-vfr.mkv; then
+  "${FF[@]}" \
+    -f lavfi -i "testsrc2=size=160x96:rate=25" \
+    -f lavfi -i "sine=frequency=550:sample_rate=48000:duration=8.2" \
+    -map 0:v -map 1:a \
+    -vf "settb=1/1000,setpts='floor(N/20)*1000 + if(lt(mod(N,20),10), mod(N,20)*40, 400 + (mod(N,20)-10)*60)'" \
+    -frames:v 160 -fps_mode:v vfr -enc_time_base:v 1/1000 \
+    "${X264[@]}" -pix_fmt yuv420p -g 20 -keyint_min 20 -sc_threshold 0 -c:a aac -b:a 48k \
+    "${BITEXACT[@]}" "$(tmp chunky-vfr.mkv)"
+  finish chunky-vfr.mkv
+fi
+
 # ---------------------------------------------------------------------------
 # 2. multitrack.mkv: 1 video, 2 audio, 2 subtitles, font attachment,
 #    chapters, container title + tag

@@ -51,6 +51,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var outputBitDepth = 10
     public var filmGrain = 0
     public var deinterlace = Deinterlace.auto
+    /// Split titles into chunks encoded side by side and resumable after a restart: auto, off or a count.
+    public var chunked = ChunkMode.auto
     public var skipDynamicHDR = true
     public var exclude: [String] = []
     public var failedOutputRetentionDays = 7
@@ -153,6 +155,16 @@ extension DaemonConfig {
             }
             config.deinterlace = mode
         }
+        try reader.intOrString("chunked") { value throws(ConfigError) in
+            let text = switch value {
+            case .left(let count): "\(count)"
+            case .right(let word): word
+            }
+            guard let mode = ChunkMode(text) else {
+                throw reader.error("chunked", "must be \"auto\", \"off\" or a worker count of at least 1, not \(text)")
+            }
+            config.chunked = mode
+        }
         try reader.bool("skip_dynamic_hdr") { config.skipDynamicHDR = $0 }
         try reader.strings("exclude") { config.exclude = $0 }
         try reader.int("failed_output_retention_days") { config.failedOutputRetentionDays = $0 }
@@ -209,6 +221,7 @@ extension DaemonConfig {
         settings.bitDepth = outputBitDepth
         settings.filmGrain = filmGrain
         settings.deinterlace = deinterlace
+        settings.chunks = chunked
         return settings
     }
 }

@@ -26,7 +26,7 @@ struct JobPlacer {
     private let concurrency: Concurrency
     private var pool: CPUPool
     private var history: MemoryHistory
-    private var running: [String: (cpus: CPUSet, estimate: MemoryEstimate, jobClass: JobClass)] = [:]
+    private var running: [String: (cpus: CPUSet, estimate: MemoryEstimate, jobClass: JobClass, chunkWorkers: Int)] = [:]
     /// Resident bytes of running jobs, as last measured.
     private var resident: [String: Int] = [:]
     private let sysfsRoot: String
@@ -85,7 +85,16 @@ struct JobPlacer {
             cpus = pool.take(JobDemand(width: probe.width, height: probe.height, preset: jobClass.preset))
         }
         guard let cpus else { return .waitForCPUs }
-        return .start(Assignment(cpus: cpus, threads: pool.threads(for: cpus)), estimate: estimate)
+        // A chunked title runs one decoder and one encoder per chunk worker: each needs what a job does.
+        let workers = chunkWorkers(for: probe, on: cpus, config: config)
+        guard workers > 1 else { return .start(Assignment(cpus: cpus, threads: pool.threads(for: cpus)), estimate: estimate) }
+        let whole = MemoryEstimate(bytes: estimate.bytes * workers, basis: estimate.basis)
+        if let budget, case .waitForMemory(let reason) = Admission.decide(estimate: whole, running: running.values.map(\.estimate),
+                                                                         budget: budget, pressure: PressureGauge.read(sysfsRoot: sysfsRoot)) {
+            release(cpus)
+            return .waitForMemory("\(workers) chunk workers: \(reason)")
+        }
+        return .start(Assignment(cpus: cpus, threads: pool.threads(for: cpus)), estimate: whole)
     }
 
     /// What running jobs already hold of MemAvailable: their RSS, up to their estimate (what they
@@ -95,7 +104,14 @@ struct JobPlacer {
     }
 
     mutating func confirm(_ id: String, cpus set: CPUSet, estimate: MemoryEstimate, probe: ProbeFacts, config: DaemonConfig) {
-        running[id] = (set, estimate, Self.jobClass(of: probe, config: config))
+        running[id] = (set, estimate, Self.jobClass(of: probe, config: config), chunkWorkers(for: probe, on: set, config: config))
+    }
+
+    /// How many chunk workers the engine will run for this title on `cpus` (1: one piece), by the
+    /// engine's own rule.
+    func chunkWorkers(for probe: ProbeFacts, on cpus: CPUSet, config: DaemonConfig) -> Int {
+        let domains = ChunkRule.cacheDomains(of: cpus, sysfsRoot: (sysfsRoot as NSString).appendingPathComponent("sys"))
+        return ChunkRule.workerSets(mode: config.chunked, cpus: cpus, titleSeconds: probe.durationSeconds, domains: domains)?.count ?? 1
     }
 
     /// A running job's resident memory, measured.
@@ -113,7 +129,8 @@ struct JobPlacer {
         resident[id] = nil
         guard let job = running.removeValue(forKey: id) else { return }
         release(job.cpus)
-        if let peakRSS, peakRSS > 0 { try history.record(peakRSS: peakRSS, for: job.jobClass) }
+        // The history learns one encoder's need: a chunked job's peak is shared by its workers.
+        if let peakRSS, peakRSS > 0 { try history.record(peakRSS: peakRSS / max(job.chunkWorkers, 1), for: job.jobClass) }
     }
 
     /// The estimate a running job was admitted with.

@@ -131,7 +131,8 @@ extension Supervisor {
         let gate = config.predict ? PredictionGate(maxSizeRatio: config.maxSizeRatio, margin: predictions.margin) : nil
         do {
             let worker = try WorkerProcess(
-                executable: executable, request: .encode(facts.path, to: job.tempOutputPath!, settings: settings, prediction: gate),
+                executable: executable, request: .encode(facts.path, to: job.tempOutputPath!, settings: settings, prediction: gate,
+                                                         workFolder: chunkFolder(for: facts.path)),
                 queue: queue,
                 onMessage: { [unowned self] message in handle(message, from: id) },
                 onExit: { [unowned self] exit in finish(id, exit: exit) })
@@ -207,6 +208,7 @@ extension Supervisor {
         if let frames = record.framesEncoded { counters.frames += frames }
         if job.cancelled {
             removeTemporaryFiles(of: record)
+            removeChunks(of: record)
             record.status = .skipped
             record.reason = "cancelled by the user (retry clears this)"
             record.finishedAt = Date()
@@ -244,10 +246,13 @@ extension Supervisor {
         runAlone.remove(record.sourcePath)
         switch (job.outcome, exit) {
         case (.verified(let summary), .exited(0)):
+            // The engine removes a finished title's chunks itself; this covers a folder it could not.
+            removeChunks(of: record)
             counters.bytes += summary.outputBytes
             accept(record, summary: summary)
         case (.nothingToDo(let reason), _):
             removeTemporaryFiles(of: record)
+            removeChunks(of: record)
             record.status = .skipped
             record.reason = reason
             record.finishedAt = Date()
@@ -260,6 +265,7 @@ extension Supervisor {
             if case .failed(let said, _) = job.outcome { reason = said } else { reason = "worker \(exit.description)" }
             if let stalled = job.stalledFor { reason = "stalled: no progress for \(Int(stalled)) s; worker killed" }
             keepFailedOutput(of: record)
+            removeChunks(of: record)
             record.status = .failed
             record.reason = reason
             record.finishedAt = Date()
@@ -357,6 +363,7 @@ extension Supervisor {
     /// encoded once it has settled.
     private func requeueChangedSource(_ job: JobRecord, what: String) {
         removeTemporaryFiles(of: job)
+        removeChunks(of: job)
         var changed = job
         changed.status = .interrupted
         changed.reason = ReplaceError.sourceChanged(what).description + "; queued again once stable"
@@ -389,6 +396,24 @@ extension Supervisor {
         guard let temp = record.tempOutputPath else { return }
         let partial = OutputTarget.temporaryPath(for: temp)
         if FileManager.default.fileExists(atPath: partial) { rename(partial, temp) }
+    }
+
+    /// Where a title's finished chunks wait for the next run of its job: in the temp folder, named
+    /// by the source path (a re-queued job has a new id); the manifest inside checks the source's
+    /// identity and the settings. Kept through a shutdown, a kill or a memory stop; removed when
+    /// the job succeeds, fails or is cancelled.
+    func chunkFolder(for sourcePath: String) -> String {
+        var digest = SHA256()
+        digest.update(Array(sourcePath.utf8))
+        return (config.tempOutputDir as NSString).appendingPathComponent("chunks-" + digest.finalizeHex().prefix(16))
+    }
+
+    func removeChunks(of record: JobRecord) {
+        let folder = chunkFolder(for: record.sourcePath)
+        guard FileManager.default.fileExists(atPath: folder) else { return }
+        do { try FileManager.default.removeItem(atPath: folder) } catch {
+            log(.warning, "cannot remove the chunk folder \(folder): \(error)", job: record.id, file: record.sourcePath)
+        }
     }
 
     func removeTemporaryFiles(of record: JobRecord) {

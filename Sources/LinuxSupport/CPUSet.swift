@@ -71,6 +71,15 @@ public enum CPUAffinity {
         return count >= 0 ? CPUSet(buffer.prefix(Int(count)).map(Int.init)) : nil
     }
 
+    /// Confines the calling thread to `set`. Threads it creates afterwards (an encoder's, a
+    /// decoder's) inherit the mask, so one chunk worker and everything it starts stay inside.
+    public static func confineThread(to set: CPUSet) throws(SystemError) {
+        let cpus = set.cpus.map(Int32.init)
+        if av1d_set_thread_affinity(0, cpus, Int32(cpus.count)) != 0 {
+            throw SystemError("run on CPUs \(set)")
+        }
+    }
+
     /// Confines every thread of this process to `set`. Threads created later inherit the mask
     /// of their creator, so encoder and decoder threads started afterwards stay inside too.
     public static func confineProcess(to set: CPUSet) throws(SystemError) {

@@ -53,11 +53,13 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
     private var timeline: SourceTimeline
     private var lastPts: Int64?
     private var lastDuration: Int64 = 0
+    /// A picture at or past the window's end was decoded: everything after it lies past too.
+    private var pastWindow = false
 
     init(input: consuming MediaInput, decoder: consuming VideoDecoder, converter: consuming PixelConverter,
          converters: consuming StreamConverters, videoIndex: Int, copiedStreams: Set<Int>, nominalFrameDuration: Int64,
-         segment: Segment? = nil, deinterlace: Deinterlace = .auto) {
-        window = segment.map { SegmentWindow($0, input: input, videoIndex: videoIndex) }
+         segment: Segment? = nil, window chunk: SegmentWindow? = nil, deinterlace: Deinterlace = .auto) {
+        window = chunk ?? segment.map { SegmentWindow($0, input: input, videoIndex: videoIndex) }
         pictures = PictureFilter(stream: input.stream(videoIndex), deinterlace: deinterlace)
         timeline = SourceTimeline(input, nominalVideoDuration: (videoIndex, max(nominalFrameDuration, 1)))
         captionIndex = input.streamCount
@@ -151,6 +153,8 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                 }
             }
             if let window, !window.admits(pts: frame.pointer.pointee.pts, handedOn: report.framesDecoded) {
+                // Decoders hand pictures on in display order: the first one past the end closes the window.
+                if window.isPast(pts: frame.pointer.pointee.pts) { pastWindow = true }
                 av_frame_unref(frame.pointer)
                 continue
             }
@@ -183,7 +187,7 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
     }
 
     private var segmentComplete: Bool {
-        window.map { report.framesDecoded >= $0.frames } ?? false
+        pastWindow || window.map { report.framesDecoded >= $0.frames } ?? false
     }
 
     /// Gives the frame a strictly increasing presentation time and a duration, both in the
@@ -212,6 +216,8 @@ struct SegmentWindow {
     let seekTarget: Int64?
     /// The first picture handed on is the first at or after this, in the video stream's time base.
     let startPts: Int64
+    /// Pictures at or after this are left out (a chunk's end: the next chunk's keyframe); nil for no end.
+    let endPts: Int64?
     let frames: Int
 
     init(_ segment: Segment, input: borrowing MediaInput, videoIndex: Int) {
@@ -222,6 +228,17 @@ struct SegmentWindow {
         seekTarget = segment.start > 0 ? fileStart + start : nil
         startPts = av_rescale_q(start, av1d_time_base_q(), input.stream(videoIndex).pointee.time_base)
         frames = segment.frames
+        endPts = nil
+    }
+
+    /// The pictures with presentation times in [startPts, endPts) (video time base, on the
+    /// `SourceTimeline`), read from the keyframe at or before `startPts`: one chunk of a title.
+    init(startPts: Int64, endPts: Int64?, input: borrowing MediaInput, videoIndex: Int) {
+        let fileStart = input.context.pointee.start_time == av1d_nopts_value() ? 0 : input.context.pointee.start_time
+        seekTarget = startPts > 0 ? fileStart + av_rescale_q(startPts, input.stream(videoIndex).pointee.time_base, av1d_time_base_q()) : nil
+        self.startPts = startPts
+        self.endPts = endPts
+        frames = Int.max
     }
 
     /// Moves the demuxer to the last keyframe at or before the start. A file that cannot seek is
@@ -233,6 +250,11 @@ struct SegmentWindow {
 
     /// Whether a picture at `pts` is handed on, given how many already were.
     func admits(pts: Int64, handedOn: Int) -> Bool {
-        pts >= startPts && handedOn < frames
+        pts >= startPts && handedOn < frames && !isPast(pts: pts)
+    }
+
+    /// Whether a picture at `pts` lies at or past the window's end.
+    func isPast(pts: Int64) -> Bool {
+        endPts.map { pts >= $0 } ?? false
     }
 }

@@ -69,6 +69,8 @@ public struct EncodeSettings: Sendable, Codable, Equatable {
     public var verbose = false
     /// Encode only this stretch of the video (benchmarks); nil means the whole file.
     public var segment: Segment?
+    /// Whether the title is split into chunks encoded side by side (and resumable).
+    public var chunks: ChunkMode = .auto
 
     public init() {}
 

@@ -89,9 +89,13 @@ final class SharedOwner<Value: ~Copyable>: @unchecked Sendable {
 public final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var raised = false
+    /// A flag this one also follows: the chunk workers of a job stop with the job, and alone.
+    private let parent: StopFlag?
 
-    public init() {}
+    public init() { parent = nil }
+
+    init(following parent: StopFlag) { self.parent = parent }
 
     public func raise() { lock.withLock { raised = true } }
-    public var isRaised: Bool { lock.withLock { raised } }
+    public var isRaised: Bool { lock.withLock { raised } || (parent?.isRaised ?? false) }
 }

@@ -27,11 +27,14 @@ struct ProgressMeter {
     let framesTotal: Int
     let observer: ProgressObserver?
     let interval: Double
+    /// Frames already encoded before this run (a resumed chunked title): counted as done, not as speed.
+    let baseline: Int
     private let start = Date()
     private var lastReport = Date.distantPast
 
-    init(framesTotal: Int, observer: ProgressObserver?, interval: Double = 0.25) {
+    init(framesTotal: Int, observer: ProgressObserver?, interval: Double = 0.25, baseline: Int = 0) {
         self.framesTotal = framesTotal
+        self.baseline = baseline
         self.observer = observer
         self.interval = interval
     }
@@ -44,9 +47,9 @@ struct ProgressMeter {
         guard force || now.timeIntervalSince(lastReport) >= interval else { return }
         lastReport = now
         let elapsed = now.timeIntervalSince(start)
-        let fps = elapsed > 0 ? Double(frames) / elapsed : 0
+        let fps = elapsed > 0 ? Double(frames - baseline) / elapsed : 0
         let remaining = max(framesTotal - frames, 0)
-        let eta: Double? = fps > 0 && frames >= 2 ? Double(remaining) / fps : nil
+        let eta: Double? = fps > 0 && frames - baseline >= 2 ? Double(remaining) / fps : nil
         observer(EncodeProgress(framesEncoded: frames, framesTotal: max(framesTotal, frames), elapsedSeconds: elapsed,
                                 fps: fps, outputBytes: outputBytes, etaSeconds: eta))
     }

@@ -46,8 +46,11 @@ package struct SvtEncoder: ~Copyable, AV1Encoder {
         bytesPerSample = config.bitDepth > 8 ? 2 : 1
         width = config.width
         height = config.height
-        name = "SVT-AV1 " + (svt_av1_get_version().map { String(cString: $0) } ?? "")
+        name = Self.libraryName
     }
+
+    /// "SVT-AV1 v1.4.1": the library this process links.
+    static var libraryName: String { "SVT-AV1 " + (svt_av1_get_version().map { String(cString: $0) } ?? "") }
 
     /// Copies our settings into SVT's configuration (after `init_handle` filled the defaults).
     private static func apply(_ config: VideoEncoderConfig, to p: inout EbSvtAv1EncConfiguration) {

@@ -13,13 +13,44 @@ public struct Transcoder: Sendable {
 
     /// Encodes `inputPath` into `outputPath`. The output appears only complete and synced;
     /// on any failure nothing is left at `outputPath` and the input is untouched.
+    /// `chunkFolder` keeps the finished chunks of a chunked encode (`settings.chunks`) for a later
+    /// run with the same folder to resume from; without it chunks live only while this runs.
     public func encode(input inputPath: String, output outputPath: String, overwrite: Bool = false,
-                       observer: ProgressObserver? = nil, stop: StopFlag = StopFlag()) throws(EncodeError) -> EncodeSummary {
+                       observer: ProgressObserver? = nil, stop: StopFlag = StopFlag(),
+                       chunkFolder: String? = nil) throws(EncodeError) -> EncodeSummary {
         try OutputTarget.check(input: inputPath, output: outputPath, overwrite: overwrite)
         LibraryLogs.configure(verbose: settings.verbose)
         // Confine the job first: every thread created from here on (decoder, encoder) inherits it.
         if let cpus = settings.cpus { try EncodeError.system { () throws(SystemError) in try CPUAffinity.confineProcess(to: cpus) } }
         let cpus = settings.cpus ?? CPUAffinity.current()
+        switch try ChunkedRun.start(input: inputPath, output: outputPath, settings: settings, cpus: cpus,
+                                    folder: chunkFolder, observer: observer, stop: stop) {
+        case .whole(let note):
+            var summary = try encodeWhole(input: inputPath, output: outputPath, cpus: cpus, observer: observer, stop: stop)
+            if let note { summary.notes.append(note) }
+            return summary
+        case .chunked(let run):
+            do {
+                var summary = try encodeWhole(input: inputPath, output: outputPath, cpus: cpus, observer: nil, stop: stop, chunks: run.board)
+                run.end(succeeded: true)
+                summary.notes += [run.note, "encoded in \(run.board.plan.count) chunks by \(run.workers) workers"].compactMap { $0 }
+                return summary
+            } catch {
+                run.end(succeeded: false)
+                guard let mismatch = run.board.mismatch, !stop.isRaised else { throw error }
+                var oneShot = self
+                oneShot.settings.chunks = .off
+                var summary = try oneShot.encodeWhole(input: inputPath, output: outputPath, cpus: cpus, observer: observer, stop: stop)
+                summary.notes.append("encoded in one piece: the chunks did not fit the source (\(mismatch))")
+                return summary
+            }
+        }
+    }
+
+    /// The one pass that reads the whole source and writes the title: encoding the video itself,
+    /// or joining the encoded chunks of `chunks`.
+    private func encodeWhole(input inputPath: String, output outputPath: String, cpus: CPUSet, observer: ProgressObserver?,
+                             stop: StopFlag, chunks: ChunkBoard? = nil) throws(EncodeError) -> EncodeSummary {
         let threads = settings.threads ?? max(cpus.count, 1)
 
         // What the source declares, through an open of its own: the measure of the encode's read.
@@ -51,29 +82,22 @@ public struct Transcoder: Sendable {
                                 nominalFrameDuration: frameDuration, segment: settings.segment,
                                 deinterlace: settings.deinterlace)
 
-        let queue = HandoffQueue<PipelineItem>(capacity: max(settings.queueDepth, 1))
         // The stage owns the input; its stream pointers are read by this thread too (HDR side data,
         // rates), so it lives until the decode thread is joined and this function returns.
-        let stageOwner = SharedOwner(stage)
-        let decodeThread = PipelineThread(name: "av1d-decode") { [stageOwner] in
-            stageOwner.withValue { $0.run(into: queue, stop: stop) }
-        }
-        defer {
-            queue.close()
-            decodeThread.join()
-            withExtendedLifetime(stageOwner) {}
-        }
+        let decoding = DecodeThread(stage, depth: settings.queueDepth, name: "av1d-decode", stop: stop)
+        let queue = decoding.queue
+        defer { decoding.close() }
 
         var report = DecodeReport()
         var notes = plan.notes
         let resolved = try encodeAll(queue: queue, session: &session, source: source, videoStream: videoStream,
-                                     frameRate: frameRate, threads: threads, stop: stop, report: &report, notes: &notes)
+                                     frameRate: frameRate, threads: threads, chunks: chunks, stop: stop, report: &report, notes: &notes)
         // A segment is part of the source by request; a whole encode must have read all of it.
         if settings.segment == nil {
             try SourceCoverage(facts: declared, videoIndex: videoIndex, frameSeconds: 1 / av_q2d(frameRate)).check(report)
         }
         try session.finish()
-        decodeThread.join()
+        decoding.join()
         try EncodeError.system { () throws(SystemError) in
             try DurableFile.sync(temporaryPath)
             try DurableFile.rename(temporaryPath, to: outputPath)
@@ -107,7 +131,7 @@ public struct Transcoder: Sendable {
     /// Takes items until the first picture (which decides the encoder), then runs the encoder.
     private func encodeAll(queue: HandoffQueue<PipelineItem>, session: inout MuxSession, source: SourceInfo,
                            videoStream: UnsafeMutablePointer<AVStream>, frameRate: AVRational, threads: Int,
-                           stop: StopFlag, report: inout DecodeReport, notes: inout [String]) throws(EncodeError) -> (name: String, config: VideoEncoderConfig) {
+                           chunks: ChunkBoard?, stop: StopFlag, report: inout DecodeReport, notes: inout [String]) throws(EncodeError) -> (name: String, config: VideoEncoderConfig) {
         while true {
             guard let item = queue.pop() else { throw .cancelled }
             switch consume item {
@@ -133,7 +157,11 @@ public struct Transcoder: Sendable {
                 if !useSvt && settings.encoder == .svt {
                     notes.append("SVT-AV1 cannot encode \(config.width)x\(config.height) (needs even sizes of at least 64); libaom used")
                 }
-                if useSvt {
+                if let chunks {
+                    var encoder = try ChunkReplay(board: chunks)
+                    try run(&encoder, first: first, queue: queue, session: &session, source: videoStream, stop: stop, report: &report)
+                    return (encoder.name, config)
+                } else if useSvt {
                     var encoder = try SvtEncoder(config)
                     try run(&encoder, first: first, queue: queue, session: &session, source: videoStream, stop: stop, report: &report)
                     return (encoder.name, config)
@@ -191,6 +219,31 @@ public struct Transcoder: Sendable {
             masteringDisplay: HDRMetadata.masteringDisplay(of: frame, source: videoStream).flatMap(MasteringDisplay.init),
             contentLight: HDRMetadata.contentLight(of: frame, source: videoStream)
                 .map { ContentLightLevel(maxCLL: Int($0.MaxCLL), maxFALL: Int($0.MaxFALL)) })
+    }
+}
+
+/// A decode stage running on its own thread into a bounded queue. The stage (and the input it
+/// owns) lives as long as this object, so stream pointers taken before it started stay valid.
+final class DecodeThread: @unchecked Sendable {
+    let queue: HandoffQueue<PipelineItem>
+    private let stage: SharedOwner<DecodeStage>
+    private let thread: PipelineThread
+
+    init(_ stage: consuming DecodeStage, depth: Int, name: String, stop: StopFlag) {
+        let queue = HandoffQueue<PipelineItem>(capacity: max(depth, 1))
+        let owner = SharedOwner(stage)
+        self.queue = queue
+        self.stage = owner
+        thread = PipelineThread(name: name) { owner.withValue { $0.run(into: queue, stop: stop) } }
+    }
+
+    /// Waits for the stage to end on its own (after it handed on `.finished`).
+    func join() { thread.join() }
+
+    /// Stops taking items (the stage ends quietly) and waits for the thread.
+    func close() {
+        queue.close()
+        thread.join()
     }
 }
 

@@ -23,14 +23,17 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     /// Predict the encode from samples first and skip it when the gate says so (an encode only);
     /// nil encodes without predicting.
     public var prediction: PredictionGate?
+    /// Where a chunked encode keeps its finished chunks, so a later request for the same title
+    /// (after a kill or a restart) continues from them (an encode only); nil keeps them only while it runs.
+    public var workFolder: String?
 
     public static func probe(_ input: String) -> WorkerRequest {
         WorkerRequest(task: .probe, input: input, output: nil, settings: nil)
     }
 
     public static func encode(_ input: String, to output: String, settings: EncodeSettings,
-                              prediction: PredictionGate? = nil) -> WorkerRequest {
-        WorkerRequest(task: .encode, input: input, output: output, settings: settings, prediction: prediction)
+                              prediction: PredictionGate? = nil, workFolder: String? = nil) -> WorkerRequest {
+        WorkerRequest(task: .encode, input: input, output: output, settings: settings, prediction: prediction, workFolder: workFolder)
     }
 
     /// The worker's command line: the request itself comes on stdin.
@@ -55,7 +58,9 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
         return request
     }
 
-    public init(task: Task, input: String, output: String?, settings: EncodeSettings?, prediction: PredictionGate? = nil) {
+    public init(task: Task, input: String, output: String?, settings: EncodeSettings?, prediction: PredictionGate? = nil,
+                workFolder: String? = nil) {
+        self.workFolder = workFolder
         self.task = task
         self.input = input
         self.output = output
@@ -64,7 +69,7 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case task, input, output, settings, prediction
+        case task, input, output, settings, prediction, workFolder
     }
 
     public init(from decoder: any Decoder) throws {
@@ -80,6 +85,7 @@ public struct WorkerRequest: Codable, Sendable, Equatable {
         }
         settings = try container.decodeIfPresent(EncodeSettings.self, forKey: .settings)
         prediction = try container.decodeIfPresent(PredictionGate.self, forKey: .prediction)
+        workFolder = try container.decodeIfPresent(String.self, forKey: .workFolder)
     }
 
     private static func explain(_ error: any Error) -> String {

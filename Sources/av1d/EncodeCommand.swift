@@ -27,6 +27,10 @@ struct EncodeCommand: ParsableCommand {
     @Flag(help: "Predict the encode from a few short samples instead of encoding the whole file.")
     var predict = false
 
+    @Option(name: .customLong("resume-folder"),
+            help: "Keep finished chunks of a chunked encode in DIR; run again with the same DIR to continue where it stopped.")
+    var resumeFolder: String?
+
     func run() throws {
         let input = options.input
         let display = ProgressDisplay(style: progress ?? (Terminal.isInteractive ? .bar : .none), file: input)
@@ -42,7 +46,7 @@ struct EncodeCommand: ParsableCommand {
             }
             let summary = try Transcoder(settings: options.settings)
                 .encode(input: input, output: options.destination, overwrite: options.overwrite,
-                        observer: display.observer, stop: stop)
+                        observer: display.observer, stop: stop, chunkFolder: resumeFolder)
             display.finish()
             do throws(EncodeError) {
                 _ = try OutputVerifier.verify(path: summary.output, summary: summary)
@@ -109,6 +113,9 @@ struct EncodeOptions: ParsableArguments {
     @Option(name: .customLong("quality-tier"), help: "high or very_high (one SVT preset slower).")
     var qualityTier: QualityTier = .veryHigh
 
+    @Option(help: "Split the title into chunks encoded side by side: auto (long titles on CPUs with several L3 caches), off, or a worker count.")
+    var chunks: ChunkMode = .auto
+
     @Flag(name: .shortAndLong, help: "Also show the libraries' own logs (SVT-AV1's configuration included) and what happened to each stream.")
     var verbose = false
 
@@ -139,6 +146,7 @@ struct EncodeOptions: ParsableArguments {
         settings.threads = threads
         settings.cpus = cpus.flatMap(CPUSet.init(list:))
         settings.keyframeInterval = keyframeInterval
+        settings.chunks = chunks
         settings.verbose = verbose
         return settings
     }
@@ -151,6 +159,9 @@ struct EncodeOptions: ParsableArguments {
 extension EncoderChoice: ExpressibleByArgument {}
 extension QualityTier: ExpressibleByArgument {}
 extension Deinterlace: ExpressibleByArgument {}
+extension ChunkMode: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
 
 extension SizePrediction {
     /// What `av1d encode --predict` prints.

@@ -33,7 +33,8 @@ struct WorkerCommand: ParsableCommand {
         }
         switch request.task {
         case .probe: try probe(request.input)
-        case .encode: try encode(request.input, to: request.output!, settings: request.settings!, gate: request.prediction)
+        case .encode: try encode(request.input, to: request.output!, settings: request.settings!, gate: request.prediction,
+                                   workFolder: request.workFolder)
         }
     }
 
@@ -59,7 +60,8 @@ struct WorkerCommand: ParsableCommand {
 
     /// Predicts the encode from samples (when asked) and skips it if the gate says so; otherwise
     /// encodes, then verifies the output independently of the encode.
-    private func encode(_ input: String, to output: String, settings: EncodeSettings, gate: PredictionGate?) throws {
+    private func encode(_ input: String, to output: String, settings: EncodeSettings, gate: PredictionGate?,
+                        workFolder: String?) throws {
         let stop = StopFlag()
         let signals = SignalWatch(stop: stop)
         defer { signals.cancel() }
@@ -70,7 +72,7 @@ struct WorkerCommand: ParsableCommand {
             }
             let summary = try Transcoder(settings: settings).encode(
                 input: input, output: output, overwrite: true,
-                observer: { emit(WorkerMessage(event: .progress, progress: $0)) }, stop: stop)
+                observer: { emit(WorkerMessage(event: .progress, progress: $0)) }, stop: stop, chunkFolder: workFolder)
             emit(WorkerMessage(event: .stage, stage: "verifying"))
             let report = try OutputVerifier.verify(
                 path: summary.output, summary: summary,

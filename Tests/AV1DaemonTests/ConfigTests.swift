@@ -42,6 +42,16 @@ struct ConfigTests {
         }
     }
 
+    @Test("chunked: \"auto\" by default, \"off\" or a worker count; it reaches the engine's settings")
+    func chunked() throws {
+        #expect(DaemonConfig().chunked == .auto)
+        #expect(try DaemonConfig.parse("chunked = \"off\"").encodeSettings.chunks == .off)
+        #expect(try DaemonConfig.parse("chunked = 4").encodeSettings.chunks == .workers(4))
+        do { _ = try DaemonConfig.parse("chunked = 0", path: "c.toml") ; Issue.record("0 workers accepted") } catch {
+            #expect(error.description == "c.toml:1: chunked: must be \"auto\", \"off\" or a worker count of at least 1, not 0")
+        }
+    }
+
     @Test("an empty file means every default")
     func defaults() throws {
         let config = try DaemonConfig.parse("")

@@ -19,13 +19,16 @@ struct WorkerRequestTests {
         settings.threads = 4
         settings.keyframeInterval = 240
         settings.segment = Segment(start: 1.5, frames: 48)
-        let request = WorkerRequest.encode("/media/a film.mp4", to: "/var/lib/av1d/temp/x.mkv.tmp", settings: settings)
+        settings.chunks = .workers(3)
+        let request = WorkerRequest.encode("/media/a film.mp4", to: "/var/lib/av1d/temp/x.mkv.tmp", settings: settings,
+                                           workFolder: "/var/lib/av1d/temp/chunks-0123")
         let line = try request.line()
         #expect(line.last == UInt8(ascii: "\n"))
         #expect(line.dropLast().contains(UInt8(ascii: "\n")) == false, "one request is one line")
         let text = String(decoding: line, as: UTF8.self)
         #expect(text.contains("\"cpus\":\"0-3,8\""), "CPU sets travel in the kernel's list form: \(text)")
         #expect(text.contains("\"bit_depth\":8"), "keys are snake_case like every av1d JSON: \(text)")
+        #expect(text.contains("\"work_folder\":\"/var/lib/av1d/temp/chunks-0123\"") && text.contains("\"chunks\":3"), "\(text)")
         #expect(try WorkerRequest.parse(line.dropLast()) == request)
         #expect(try WorkerRequest.parse(WorkerRequest.probe("/media/b.mkv").line()) == .probe("/media/b.mkv"))
     }

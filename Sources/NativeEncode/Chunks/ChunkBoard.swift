@@ -1,0 +1,91 @@
+import Foundation
+
+/// What the chunk workers and the join share: which chunk is next, which are finished, the first
+/// failure, and the title's progress as one job. Workers take chunks in order, so the join, which
+/// waits for them in order, trails the workers closely.
+final class ChunkBoard: @unchecked Sendable {
+    let folder: ChunkFolder
+    /// Raised on the first failure, or with the job's own flag: every worker stops.
+    let stop: StopFlag
+    private let condition = NSCondition()
+    private var nextIndex = 0
+    private var done: Set<Int>
+    private var failure: EncodeError?
+    /// Set when a chunk turned out not to fit the source (timestamps, sequence header): the title
+    /// is then encoded in one piece instead.
+    private(set) var mismatch: String?
+    private var meter: ProgressMeter
+    private var framesDone: Int
+    private var bytesDone: Int64
+
+    init(folder: ChunkFolder, framesTotal: Int, observer: ProgressObserver?, stop: StopFlag) {
+        self.folder = folder
+        self.stop = StopFlag(following: stop)
+        let finished = folder.finished
+        done = Set(finished.keys)
+        framesDone = finished.values.reduce(0) { $0 + $1.frames }
+        bytesDone = finished.values.reduce(0) { $0 + $1.bytes }
+        meter = ProgressMeter(framesTotal: framesTotal, observer: observer, baseline: framesDone)
+    }
+
+    var plan: ChunkPlan { folder.plan }
+
+    /// The next chunk nobody has encoded or taken yet; nil when there is none or the run failed.
+    func claim() -> Int? {
+        condition.withLock {
+            while done.contains(nextIndex) { nextIndex += 1 }
+            guard failure == nil, !stop.isRaised, nextIndex < plan.count else { return nil }
+            defer { nextIndex += 1 }
+            return nextIndex
+        }
+    }
+
+    /// A worker encoded one more picture.
+    func encodedPicture(bytes: Int) {
+        condition.withLock {
+            framesDone += 1
+            bytesDone += Int64(bytes)
+            meter.update(frames: framesDone, outputBytes: bytesDone)
+        }
+    }
+
+    /// Records a committed chunk in the manifest and wakes the join.
+    func finished(_ chunk: ChunkFolder.FinishedChunk) throws(EncodeError) {
+        try folder.recordFinished(chunk)
+        condition.withLock {
+            done.insert(chunk.index)
+            condition.broadcast()
+        }
+    }
+
+    /// The first failure wins; every worker and the join stop.
+    func fail(_ error: EncodeError) {
+        condition.withLock {
+            if failure == nil { failure = error }
+            condition.broadcast()
+        }
+        stop.raise()
+    }
+
+    /// A chunk that does not fit the source: the reason is kept, and the run stops.
+    func reject(_ reason: String) -> EncodeError {
+        condition.withLock { if mismatch == nil { mismatch = reason } }
+        let error = EncodeError.encoder("chunk join: \(reason)")
+        fail(error)
+        return error
+    }
+
+    /// Blocks until chunk `index` is finished; throws the run's failure (or cancellation) instead.
+    func waitFor(_ index: Int) throws(EncodeError) {
+        let outcome: EncodeError? = condition.withLock {
+            while !done.contains(index) {
+                if let failure { return failure }
+                if stop.isRaised { return .cancelled }
+                // The job's stop flag is polled: it has no way to wake this condition.
+                _ = condition.wait(until: Date().addingTimeInterval(0.2))
+            }
+            return nil
+        }
+        if let outcome { throw outcome }
+    }
+}
