@@ -84,8 +84,8 @@ run_title() {
     for setting in "${SETTINGS[@]}"; do echo "${setting%%=*} = ${setting#*=}"; done
   } >"$dir/config.toml"
   /usr/bin/time -f "%U %S" -o "$dir/time" "$AV1D" run --config "$dir/config.toml" >"$dir/daemon.log" 2>&1 &
-  local timer=$!
-  # Wait for the title's final record (Success, Skipped or Failed).
+  local timer=$! waited=0
+  # Wait for the title's final record (Success, Skipped or Failed), an hour at most.
   until python3 - "$dir/state/jobs" <<'EOF'
 import json, os, sys
 folder = sys.argv[1]
@@ -97,7 +97,14 @@ for name in (os.listdir(folder) if os.path.isdir(folder) else []):
             sys.exit(0)
 sys.exit(1)
 EOF
-  do sleep 1; done
+  do
+    sleep 1
+    if (( ++waited > 3600 )); then
+      kill -TERM "$(pgrep -P "$timer")" 2>/dev/null || true
+      echo "predict-library: $name has no final record after an hour (see $dir/daemon.log)" >&2
+      exit 1
+    fi
+  done
   kill -TERM "$(pgrep -P "$timer")" 2>/dev/null || true
   wait "$timer" || true
   mv "$dir/state/record.json" "$dir/record.json"
