@@ -214,6 +214,23 @@ if need chunky-vfr.mkv; then
   finish chunky-vfr.mkv
 fi
 
+# Titles long enough to predict (a prediction samples titles of about 33 s and longer): the
+# clip seen eight ways over 42 s (scripts/bbb-views.sh) at 256x144. views-lean.mp4 is a lean web
+# release (x264 slow, CRF 30, about 90 kbit/s): AV1 at a low CRF does not shrink it.
+# views-highrate.mkv (x264 veryfast, CRF 23, about 160 kbit/s) shrinks.
+if need views-lean.mp4 || need views-highrate.mkv; then
+  source "$ROOT/scripts/bbb-views.sh"
+  bbb_views "$BBB" 256 144 "$WORK/views144.mkv"
+  if need views-lean.mp4; then
+    "${FF[@]}" -i "$WORK/views144.mkv" "${X264[@]/veryfast/slow}" -crf 30 -c:a aac -b:a 32k "${BITEXACT[@]}" "$(tmp views-lean.mp4)"
+    finish views-lean.mp4
+  fi
+  if need views-highrate.mkv; then
+    "${FF[@]}" -i "$WORK/views144.mkv" "${X264[@]}" -crf 23 -c:a aac -b:a 32k "${BITEXACT[@]}" "$(tmp views-highrate.mkv)"
+    finish views-highrate.mkv
+  fi
+fi
+
 # ---------------------------------------------------------------------------
 # 2. multitrack.mkv: 1 video, 2 audio, 2 subtitles, font attachment,
 #    chapters, container title + tag
@@ -658,7 +675,7 @@ fi
 # ---------------------------------------------------------------------------
 # Summary
 # ---------------------------------------------------------------------------
-FIXTURES=(bbb720.mp4 bbb720-loop.mp4 bbb576-dvb.ts multitrack.mkv hdr10.mkv vfr.mkv oddsize.mkv
+FIXTURES=(bbb720.mp4 bbb720-loop.mp4 bbb576-dvb.ts views-lean.mp4 views-highrate.mkv multitrack.mkv hdr10.mkv vfr.mkv oddsize.mkv
   tiny.mkv bframes-movtext.mp4 offset.mp4 yuv422.mkv yuv444.mkv av1.mkv
   audio-only.m4a empty.mp4 garbage.mkv text.mp4 truncated.mp4 truncated.mkv
   rotate90.mp4 rotate180.mp4 rotate270.mp4 rotate-sei.mkv size-change-h264.ts size-change-mpeg2.ts

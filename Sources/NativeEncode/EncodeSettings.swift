@@ -80,6 +80,9 @@ public struct EncodeSettings: Sendable, Codable, Equatable {
         keyframeInterval ?? Self.defaultKeyframeInterval(framesPerSecond: framesPerSecond)
     }
 
+    /// Pictures in SVT's mini-GOP (2^hierarchical levels).
+    public var miniGOP: Int { 1 << hierarchicalLevels }
+
     /// About ten seconds of video between keyframes.
     public static func defaultKeyframeInterval(framesPerSecond: Double) -> Int {
         max(Int((framesPerSecond * 10).rounded()), 1)

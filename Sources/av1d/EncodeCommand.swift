@@ -42,7 +42,7 @@ struct EncodeCommand: ParsableCommand {
                 let prediction = try SamplePredictor(settings: options.settings)
                     .predict(input: input, scratch: options.destination, stop: stop)
                 display.finish()
-                return print("\(input)\n" + (prediction?.report ?? "  too short to predict (under \(Format.seconds(SamplePlan.shortestTitleSeconds)))"))
+                return print("\(input)\n" + (prediction?.report ?? "  too short to predict (\(SamplePlan.fewestSamples) samples would cover over \(Int(SamplePlan.budget * 100))% of it)"))
             }
             let summary = try Transcoder(settings: options.settings)
                 .encode(input: input, output: options.destination, overwrite: options.overwrite,

@@ -4,52 +4,45 @@ import Testing
 
 @Suite("Sampling a title to predict its encode")
 struct SamplePlanTests {
-    @Test("samples by title length: count, length, spread, skipped ends", arguments: [
-        // duration, count, seconds per sample, first start at or after, last end at or before
-        (5.312, 2, 0.68, 0.0, 5.312),
-        (120.0, 4, 2.0, 0.0, 120.0),
-        (1200.0, 5, 3.0, 60.0, 1140.0),
-        (7200.0, 6, 4.0, 60.0, 7140.0),
+    @Test("samples by title length: count, whole mini-GOPs, spread, skipped ends", arguments: [
+        // duration, frame rate, count, pictures per sample, first start at or after, last end at or before
+        (42.24, 25.0, 2, 33, 0.0, 42.24),
+        (120.0, 25.0, 7, 33, 0.0, 120.0),
+        (1200.0, 25.0, 20, 65, 60.0, 1140.0),
+        (7200.0, 24.0, 20, 65, 60.0, 7140.0),
     ])
-    func shapes(duration: Double, count: Int, seconds: Double, after: Double, before: Double) throws {
-        let plan = try #require(SamplePlan(durationSeconds: duration, frameRate: 25))
+    func shapes(duration: Double, rate: Double, count: Int, frames: Int, after: Double, before: Double) throws {
+        let plan = try #require(SamplePlan(durationSeconds: duration, frameRate: rate, miniGOP: 16))
         #expect(plan.segments.count == count)
-        #expect(plan.segments.allSatisfy { abs(Double($0.frames) / 25 - seconds) < 0.021 })
-        #expect(abs(plan.sampleSeconds - Double(plan.segments[0].frames) / 25 * Double(count)) < 1e-9)
+        #expect(plan.segments.allSatisfy { $0.frames == frames && ($0.frames - 1) % 16 == 0 })
+        #expect(abs(plan.sampleSeconds - Double(frames) / rate * Double(count)) < 1e-9)
         #expect(plan.segments.first!.start >= after)
-        #expect(plan.segments.last!.start + Double(plan.segments.last!.frames) / 25 <= before)
+        #expect(plan.segments.last!.start + Double(frames) / rate <= before)
         // Spread: one sample in each equal share of the sampled stretch, none overlapping.
         let share = (before - after) / Double(count)
         for (index, segment) in plan.segments.enumerated() {
-            #expect(segment.start >= after + share * Double(index) && segment.start < after + share * Double(index + 1))
+            #expect(segment.start >= after + share * Double(index)
+                    && segment.start + Double(frames) / rate <= after + share * Double(index + 1) + 0.001)
         }
     }
 
-    @Test("a 2-hour film samples well under 1% of itself; titles under 3 s are not sampled")
+    @Test("the samples cover at most 8% of a title, under 1% of a 2-hour film; shorter titles are not sampled")
     func cost() throws {
-        let film = try #require(SamplePlan(durationSeconds: 7200, frameRate: 24))
-        #expect(film.sampleSeconds / 7200 < 0.01)
-        #expect(SamplePlan(durationSeconds: 2.9, frameRate: 25) == nil)
-        #expect(SamplePlan(durationSeconds: 10, frameRate: 0) == nil)
-    }
-
-    @Test("a sample moves back onto the keyframe before it only when that stays in its own share")
-    func keyframes() throws {
-        // Keyframes every 10 s.
-        let plan = try #require(SamplePlan(durationSeconds: 1200, frameRate: 25) { ($0 / 10).rounded(.down) * 10 })
-        let plain = try #require(SamplePlan(durationSeconds: 1200, frameRate: 25))
-        for (snapped, wanted) in zip(plan.segments, plain.segments) {
-            #expect(snapped.start.truncatingRemainder(dividingBy: 10) == 0 && snapped.start <= wanted.start && wanted.start - snapped.start < 10)
+        for duration in [34.0, 42.24, 60, 300, 599, 600, 3600] {
+            let plan = try #require(SamplePlan(durationSeconds: duration, frameRate: 25, miniGOP: 16))
+            #expect(plan.sampleSeconds / duration <= SamplePlan.budget, "\(duration) s")
         }
-        // Only one keyframe, at the start: the first sample (whose share starts there) moves onto
-        // it; the others would leave their shares and stay where they were.
-        let sparse = try #require(SamplePlan(durationSeconds: 120, frameRate: 25) { _ in 0 })
-        let unsnapped = try #require(SamplePlan(durationSeconds: 120, frameRate: 25))
-        #expect(sparse.segments.first?.start == 0 && unsnapped.segments.first!.start > 0)
-        #expect(sparse.segments.dropFirst() == unsnapped.segments.dropFirst())
+        let film = try #require(SamplePlan(durationSeconds: 7200, frameRate: 24, miniGOP: 16))
+        #expect(film.sampleSeconds / 7200 < 0.01)
+        // Two samples of 33 pictures are 8% of 825 pictures: 33 s at 25 fps.
+        #expect(abs(SamplePlan.shortestTitleSeconds(frameRate: 25, miniGOP: 16) - 33) < 1e-9)
+        #expect(SamplePlan(durationSeconds: 32.9, frameRate: 25, miniGOP: 16) == nil)
+        #expect(SamplePlan(durationSeconds: 33.1, frameRate: 25, miniGOP: 16)?.segments.count == 2)
+        #expect(SamplePlan(durationSeconds: 5.312, frameRate: 25, miniGOP: 16) == nil)
+        #expect(SamplePlan(durationSeconds: 100, frameRate: 0, miniGOP: 16) == nil)
     }
 
-    @Test("sample bytes extrapolate keyframes at the full encode's interval, other pictures at their mean")
+    @Test("keyframes extrapolate at the full encode's interval; other pictures at their mean, or by the source's bytes")
     func extrapolation() {
         var bytes = SampleBytes()
         bytes.keyframes = 2; bytes.keyframeBytes = 20_000
@@ -57,30 +50,50 @@ struct SamplePlanTests {
         // 1000 frames, a keyframe every 250: 4 keyframes of 10 000 and 996 pictures of 1 000.
         #expect(bytes.extrapolated(toFrames: 1000, keyframeInterval: 250) == 4 * 10_000 + 996 * 1_000)
         #expect(bytes.extrapolated(toFrames: 1001, keyframeInterval: 250) == 5 * 10_000 + 996 * 1_000)
-        #expect(SampleBytes().extrapolated(toFrames: 100, keyframeInterval: 10) == 0)
+        // The samples' other pictures took half the source's bytes for them: the title's 996
+        // other pictures take half of 996/1000 of the source's 2 000 000 video bytes.
+        bytes.sourceOtherBytes = 60_000
+        #expect(bytes.extrapolated(toFrames: 1000, keyframeInterval: 250, sourceVideoBytes: 2_000_000) == 4 * 10_000 + 996_000)
+        #expect(bytes.extrapolated(toFrames: 1000, keyframeInterval: 250, sourceVideoBytes: nil) == 4 * 10_000 + 996 * 1_000)
+        #expect(SampleBytes().extrapolated(toFrames: 100, keyframeInterval: 10, sourceVideoBytes: 1000) == 0)
     }
 
-    @Test("a prediction on real media: two samples, the audio from its declared rate, nothing left behind")
+    @Test("the source's bytes for a segment are its pictures at and after the start, in display order")
+    func sourcePictures() throws {
+        let input = Fixtures.path("views-highrate.mkv")
+        let segment = Segment(start: 10.02, frames: 33)
+        let source = try SourcePictureBytes(path: input, segment: segment)
+        let packets = try Probe.json(input, ["-select_streams", "v:0", "-show_entries", "packet=pts_time,size"])["packets"]
+            as? [[String: Any]] ?? []
+        let expected = packets.compactMap { packet -> (Double, Int64)? in
+            guard let time = (packet["pts_time"] as? String).flatMap(Double.init),
+                  let size = (packet["size"] as? String).flatMap(Int64.init), time >= segment.start else { return nil }
+            return (time, size)
+        }.sorted { $0.0 < $1.0 }.prefix(33).map(\.1)
+        #expect(source.sizes.count == 33 && source.sizes == Array(expected))
+        #expect(source.otherPictureBytes == expected.dropFirst().reduce(0, +))
+    }
+
+    @Test("a prediction on real media: two samples, the audio counted, nothing left behind; a short title is not sampled")
     func realMedia() throws {
         let scratch = try Scratch()
         var settings = EncodeSettings()
         settings.preset = 12
         settings.crf = 50
-        let input = Fixtures.path("bbb720-loop.mp4")
+        let input = Fixtures.path("views-highrate.mkv")
         let predicted = try SamplePredictor(settings: settings).predict(input: input, scratch: scratch.path("out.mkv"))
         let prediction = try #require(predicted)
-        #expect(prediction.samples == 2 && abs(prediction.sampleSeconds - 4) < 0.05)
-        let audio = try #require(try Probe.streams(input).first { $0["codec_type"] as? String == "audio" })
-        let rateText = try #require(audio["bit_rate"] as? String)
-        let rate = try #require(Double(rateText))
-        let format = try Probe.format(input)["format"] as? [String: Any]
-        let durationText = try #require(format?["duration"] as? String)
-        let duration = try #require(Double(durationText))
-        #expect(abs(Double(prediction.otherBytes) - rate * duration / 8) < 1000)
+        #expect(prediction.samples == 2 && abs(prediction.sampleSeconds - 2 * 33 / 25.0) < 0.01)
+        // Matroska declares no audio bit rate: the audio is counted packet by packet.
+        let audio = try Probe.json(input, ["-select_streams", "a:0", "-show_entries", "packet=size"])["packets"]
+            as? [[String: Any]] ?? []
+        #expect(prediction.otherBytes == audio.compactMap { ($0["size"] as? String).flatMap(Int64.init) }.reduce(0, +))
         #expect(prediction.originalBytes == (try FileManager.default.attributesOfItem(atPath: input)[.size] as? Int).map(Int64.init))
         #expect(prediction.videoBytes > 0 && prediction.ratio > 0 && prediction.ratio < 1)
         #expect((prediction.ssimY ?? 0) > 0.8 && (prediction.psnrY ?? 0) > 25)
         #expect(prediction.cpuSeconds > 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
+        // 15.8 s: two samples would be 17% of it.
+        #expect(try SamplePredictor(settings: settings).predict(input: Fixtures.path("bbb720-loop.mp4"), scratch: scratch.path("out.mkv")) == nil)
     }
 }

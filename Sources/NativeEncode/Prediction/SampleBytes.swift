@@ -7,10 +7,14 @@ struct SampleBytes: Sendable, Equatable {
     var keyframeBytes: Int64 = 0
     var otherFrames = 0
     var otherBytes: Int64 = 0
+    /// The source's bytes for the pictures the sample encoded as other pictures (all but its first).
+    var sourceOtherBytes: Int64 = 0
 
     init() {}
 
-    init(path: String) throws(EncodeError) {
+    /// The sample at `path`, encoded from the source pictures `source`.
+    init(path: String, source: SourcePictureBytes) throws(EncodeError) {
+        sourceOtherBytes = source.otherPictureBytes
         let input = try MediaInput(path: path)
         guard let videoIndex = SourceInfo(input).videoIndex else { throw .nothingToDo(.noVideoStream) }
         let packet = try Packet()
@@ -40,16 +44,29 @@ struct SampleBytes: Sendable, Equatable {
         sum.keyframeBytes += r.keyframeBytes
         sum.otherFrames += r.otherFrames
         sum.otherBytes += r.otherBytes
+        sum.sourceOtherBytes += r.sourceOtherBytes
         return sum
     }
 
-    /// The video bytes of `frames` pictures with a keyframe every `keyframeInterval`, at the
-    /// samples' mean cost per keyframe and per other picture.
-    func extrapolated(toFrames frames: Int, keyframeInterval: Int) -> Int64 {
+    /// The video bytes of `frames` pictures with a keyframe every `keyframeInterval`: keyframes
+    /// at the samples' mean keyframe cost, every other picture at the samples' bytes per source
+    /// byte times the source's video bytes (`sourceVideoBytes`). Scaling by the source's bytes
+    /// instead of by picture count lets a sample that holds a scene cut or a busy stretch weigh
+    /// what it weighs in the source (a ratio estimator): two short samples of 42 s titles missed
+    /// by +17 to +19% counted by pictures, by -12 to +9% scaled by bytes. The source's keyframes
+    /// stay in: most are scene cuts, which cost the AV1 encode too (left out, the error grew to
+    /// +22 to +69%). Without the source's bytes, the mean per picture is used.
+    func extrapolated(toFrames frames: Int, keyframeInterval: Int, sourceVideoBytes total: Int64? = nil) -> Int64 {
         guard keyframes + otherFrames > 0 else { return 0 }
         let keyframeCount = min((frames + keyframeInterval - 1) / max(keyframeInterval, 1), frames)
+        let otherCount = Double(frames - keyframeCount)
         let perKeyframe = keyframes > 0 ? Double(keyframeBytes) / Double(keyframes) : 0
-        let perOther = otherFrames > 0 ? Double(otherBytes) / Double(otherFrames) : perKeyframe
-        return Int64((perKeyframe * Double(keyframeCount) + perOther * Double(frames - keyframeCount)).rounded())
+        let others: Double
+        if let total, total > 0, sourceOtherBytes > 0, frames > 0 {
+            others = Double(otherBytes) / Double(sourceOtherBytes) * Double(total) * otherCount / Double(frames)
+        } else {
+            others = (otherFrames > 0 ? Double(otherBytes) / Double(otherFrames) : perKeyframe) * otherCount
+        }
+        return Int64((perKeyframe * Double(keyframeCount) + others).rounded())
     }
 }

@@ -24,9 +24,8 @@ public struct SamplePredictor: Sendable {
         let source = SourceInfo(try MediaInput(path: input))
         guard source.videoIndex != nil else { throw .nothingToDo(.noVideoStream) }
         if source.isAV1 { throw .nothingToDo(.alreadyAV1) }
-        let finder = try KeyframeFinder(path: input)
         guard let plan = SamplePlan(durationSeconds: source.durationSeconds, frameRate: source.frameRate,
-                                    keyframe: { finder.keyframe(atOrBefore: $0) }) else { return nil }
+                                    miniGOP: settings.miniGOP) else { return nil }
 
         var bytes = SampleBytes()
         var quality = SampleQuality()
@@ -43,15 +42,16 @@ public struct SamplePredictor: Sendable {
             }
             let summary = try Transcoder(settings: sampleSettings).encode(
                 input: input, output: path, overwrite: true, observer: sampleObserver, stop: stop)
-            bytes = bytes + (try SampleBytes(path: path))
+            bytes = bytes + (try SampleBytes(path: path, source: SourcePictureBytes(path: input, segment: segment)))
             try quality.add(source: input, segment: segment, encoded: summary.output, bitDepth: settings.bitDepth)
         }
-        let other = try OtherStreamBytes(path: input, durationSeconds: source.durationSeconds)
+        let streams = try SourceStreamBytes(path: input, durationSeconds: source.durationSeconds)
         let after = UsageSample.now()
         return SizePrediction(
             samples: plan.segments.count, sampleSeconds: plan.sampleSeconds,
-            videoBytes: bytes.extrapolated(toFrames: source.estimatedFrames, keyframeInterval: keyframeInterval),
-            otherBytes: other.bytes, originalBytes: OutputTarget.size(of: input),
+            videoBytes: bytes.extrapolated(toFrames: source.estimatedFrames, keyframeInterval: keyframeInterval,
+                                           sourceVideoBytes: streams.video),
+            otherBytes: streams.other, originalBytes: OutputTarget.size(of: input),
             ssimY: quality.scores?.ssimY, psnrY: quality.scores?.psnrY, qualityNote: quality.incomparable,
             cpuSeconds: after.cpuSeconds - before.cpuSeconds, wallSeconds: after.wallSeconds - before.wallSeconds)
     }
