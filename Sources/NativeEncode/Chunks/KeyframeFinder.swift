@@ -1,16 +1,10 @@
 import CFFmpeg
 
-/// Finds the source's keyframes by seeking, the way a segment encode's own seek will land.
+/// Finds the source's keyframes by seeking, the way a chunk's own seek will land.
 struct KeyframeFinder: ~Copyable {
     private let input: MediaInput
     private let videoIndex: Int
     private let packet: Packet
-
-    init(path: String) throws(EncodeError) {
-        let opened = try MediaInput(path: path)
-        guard let videoIndex = SourceInfo(opened).videoIndex else { throw .nothingToDo(.noVideoStream) }
-        try self.init(input: opened, videoIndex: videoIndex)
-    }
 
     init(input: consuming MediaInput, videoIndex: Int) throws(EncodeError) {
         packet = try Packet()
