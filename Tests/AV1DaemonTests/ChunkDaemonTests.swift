@@ -88,10 +88,12 @@ struct ChunkDaemonTests {
         return ((manifest["finished"] as? [Any])?.count ?? 0, cuts.count + 1)
     }
 
-    /// A power cut as far as av1d can tell: the daemon and its worker die at once.
+    /// A power cut as far as av1d can tell: the daemon and its worker die at once. The daemon
+    /// goes first: one that outlived its worker even briefly would see a killed worker (a failed
+    /// attempt, whose chunks are removed), not a power cut.
     static func crash(_ daemon: DaemonHarness, worker: Int32) throws {
-        kill(worker, SIGKILL)
         try daemon.crash()
+        kill(worker, SIGKILL)
     }
 
     /// CPU seconds of the daemon's children it has reaped (its workers): cutime + cstime.
