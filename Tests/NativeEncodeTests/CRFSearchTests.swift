@@ -1,0 +1,105 @@
+import Foundation
+@testable import NativeEncode
+import Testing
+
+@Suite("Searching the CRF for a quality target")
+struct CRFBracketTests {
+    /// Quality curves over CRF, shaped as real ones are (falling; straight, bending either way).
+    static let curves: [(name: String, metric: QualityTarget.Metric, score: @Sendable (Int) -> Double)] = [
+        ("SSIM, straight in dB of 1 − SSIM", .ssim, { ssim(dB: 22 - 0.17 * Double($0)) }),
+        ("SSIM, flattening at high CRF", .ssim, { ssim(dB: 22 - 0.17 * Double($0) + 0.002 * pow(Double($0 - 18), 2)) }),
+        ("SSIM, steepening at high CRF", .ssim, { ssim(dB: 20 - 0.08 * Double($0) - 0.003 * pow(Double($0 - 18), 2)) }),
+        ("PSNR, straight", .psnr, { 48 - 0.25 * Double($0) }),
+        ("PSNR, bending", .psnr, { 50 - 0.45 * Double($0) + 0.004 * pow(Double($0), 2) }),
+    ]
+
+    static func ssim(dB: Double) -> Double { 1 - pow(10, -dB / 10) }
+
+    /// Runs the bracket on a curve: the outcome and the CRFs tried.
+    static func search(_ score: (Int) -> Double, target: QualityTarget, range: ClosedRange<Int> = 18...45,
+                       start: Int = 24) -> (outcome: CRFBracket.Next, tried: [Int]) {
+        var bracket = CRFBracket(range: range, target: target, start: start)
+        var tried: [Int] = []
+        while case .tryCRF(let crf) = bracket.next {
+            precondition(tried.count < 50, "the search does not end")
+            tried.append(crf)
+            bracket.record(crf: crf, score: score(crf))
+        }
+        return (bracket.next, tried)
+    }
+
+    @Test("finds the highest CRF that meets the target, in few tries, never trying a CRF twice",
+          arguments: 0..<curves.count)
+    func highestMeetingCRF(curve index: Int) {
+        let curve = Self.curves[index]
+        let range = 18...45
+        var triesPerSearch: [Int] = []
+        // Every target between the range's two ends, in tenths of a CRF step.
+        let top = curve.score(range.lowerBound), bottom = curve.score(range.upperBound)
+        for tenth in 1..<270 {
+            let goal = top - (top - bottom) * Double(tenth) / 270
+            let target = QualityTarget(metric: curve.metric, score: goal)
+            let truth = range.last { curve.score($0) >= goal }!
+            let (outcome, tried) = Self.search(curve.score, target: target)
+            #expect(outcome == .chosen(truth), "\(curve.name), target \(goal): tried \(tried)")
+            #expect(Set(tried).count == tried.count, "\(curve.name): tried \(tried)")
+            #expect(tried.count <= CRFBracket.maxSteps)
+            triesPerSearch.append(tried.count)
+        }
+        let mean = Double(triesPerSearch.reduce(0, +)) / Double(triesPerSearch.count)
+        // Measured: 3.9 to 4.6 on average, 5 or 6 at most, by curve.
+        #expect(mean <= 5 && triesPerSearch.max()! <= 6, "\(curve.name): \(mean) tries on average, at most \(triesPerSearch.max()!)")
+    }
+
+    @Test("a target even the lowest CRF misses is unreachable; one the highest CRF meets takes it")
+    func rangeEnds() {
+        let curve = Self.curves[0].score
+        let tooHigh = Self.search(curve, target: .ssim(curve(18) + 0.0001))
+        #expect(tooHigh.outcome == .unreachable && tooHigh.tried == [24, 18])
+        let easy = Self.search(curve, target: .ssim(curve(45) - 0.0001))
+        #expect(easy.outcome == .chosen(45) && easy.tried.last == 45)
+        // The start is moved into the range, and a one-CRF range is one try.
+        #expect(Self.search(curve, target: .ssim(0.5), range: 30...30, start: 24) == (.chosen(30), [30]))
+        #expect(Self.search(curve, target: .ssim(0.9999), range: 30...30, start: 24) == (.unreachable, [30]))
+    }
+
+    @Test("a CRF that met the target above one that missed it (noise) is not chosen")
+    func noise() {
+        var bracket = CRFBracket(range: 18...45, target: .ssim(0.98), start: 24)
+        bracket.record(crf: 24, score: 0.985)
+        bracket.record(crf: 30, score: 0.979)
+        bracket.record(crf: 33, score: 0.981)
+        #expect(bracket.highestMeet?.crf == 24 && bracket.lowestMiss?.crf == 30)
+        guard case .tryCRF(let crf) = bracket.next else { Issue.record("ended at \(bracket.next)"); return }
+        #expect((25...29).contains(crf))
+    }
+
+    @Test("SSIM is interpolated in dB of its distance from 1; targets name their metric")
+    func scales() {
+        #expect(abs(QualityTarget.ssim(0.99).linearized(0.99) - 20) < 1e-9)
+        #expect(abs(QualityTarget.ssim(0.99).linearized(0.999) - 30) < 1e-9)
+        #expect(QualityTarget.psnr(40).linearized(41.5) == 41.5)
+        #expect(QualityTarget.ssim(0.985).description == "SSIM-Y 0.985")
+        #expect(QualityTarget.psnr(40).description == "PSNR-Y 40.00 dB")
+    }
+
+    @Test("settings: the target's range and the CRF bounds are checked where the other ranges are", arguments: [
+        (QualityTarget?.some(.ssim(1)), 18, 45, SettingProblem.Field?.some(.qualityTarget)),
+        (.ssim(0), 18, 45, .qualityTarget),
+        (.psnr(100), 18, 45, .qualityTarget),
+        (.psnr(-3), 18, 45, .qualityTarget),
+        (.ssim(0.985), 0, 45, .crfMin),
+        (.ssim(0.985), 18, 64, .crfMax),
+        (.ssim(0.985), 30, 29, .crfMax),
+        (.ssim(0.985), 30, 30, nil),
+        (.psnr(42), 18, 45, nil),
+        (nil, 18, 45, nil),
+    ])
+    func settings(target: QualityTarget?, crfMin: Int, crfMax: Int, problem: SettingProblem.Field?) {
+        var settings = EncodeSettings()
+        settings.qualityTarget = target
+        settings.crfMin = crfMin
+        settings.crfMax = crfMax
+        #expect(settings.problem()?.field == problem, "\(settings.problem()?.message ?? "no problem")")
+    }
+}
