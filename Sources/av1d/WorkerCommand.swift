@@ -66,7 +66,15 @@ struct WorkerCommand: ParsableCommand {
         let signals = SignalWatch(stop: stop)
         defer { signals.cancel() }
         do {
-            if let gate, let refusal = try predict(input, scratch: output, settings: settings, gate: gate, stop: stop) {
+            var settings = settings
+            let refusal = if let target = settings.qualityTarget {
+                try searchCRF(input, scratch: output, settings: &settings, target: target, gate: gate, stop: stop)
+            } else if let gate {
+                try predict(input, scratch: output, settings: settings, gate: gate, stop: stop)
+            } else {
+                String?.none
+            }
+            if let refusal {
                 emit(WorkerMessage(event: .nothingToDo, reason: refusal))
                 throw ExitCode(3)
             }
@@ -95,27 +103,71 @@ struct WorkerCommand: ParsableCommand {
     private func predict(_ input: String, scratch: String, settings: EncodeSettings, gate: PredictionGate,
                          stop: StopFlag) throws(EncodeError) -> String? {
         emit(WorkerMessage(event: .stage, stage: "predicting"))
-        let prediction: SizePrediction?
-        do {
-            prediction = try SamplePredictor(settings: settings).predict(
+        let predicted = try sampling("prediction", otherwise: "encoding in full") { () throws(EncodeError) in
+            try SamplePredictor(settings: settings).predict(
                 input: input, scratch: scratch,
                 observer: { sample, count, progress in
                     emit(WorkerMessage(event: .stage, stage: "predicting: sample \(sample) of \(count), frame \(progress.framesEncoded)"))
                 }, stop: stop)
-        } catch .cancelled {
-            throw .cancelled
-        } catch .nothingToDo(let reason) {
-            throw .nothingToDo(reason)
-        } catch {
-            emit(WorkerMessage(event: .stage, stage: "prediction failed (\(error)); encoding in full"))
-            return nil
         }
-        guard let prediction else {
+        guard let prediction = predicted ?? nil else {
             emit(WorkerMessage(event: .stage, stage: "too short to predict; encoding in full"))
             return nil
         }
         let refusal = gate.refusal(of: prediction)
         emit(WorkerMessage(event: .predicted, prediction: prediction, reason: refusal))
         return refusal
+    }
+
+    /// The CRF search on the samples, for a quality target: the chosen CRF goes into `settings`
+    /// and is reported, with the prediction at it, as a `predicted` message. Returns the reason to
+    /// keep the original: no CRF in range meets the target on the samples (a file below the
+    /// asked quality never replaces it), or the size gate refuses the chosen CRF's prediction. A
+    /// search that cannot run costs only itself: the title is encoded at `crf` (or the table's).
+    private func searchCRF(_ input: String, scratch: String, settings: inout EncodeSettings, target: QualityTarget,
+                           gate: PredictionGate?, stop: StopFlag) throws(EncodeError) -> String? {
+        emit(WorkerMessage(event: .stage, stage: "searching CRF"))
+        let fallback = "encoding at the configured CRF"
+        let search = CRFSearch(settings: settings, target: target)
+        let searched = try sampling("CRF search", otherwise: fallback) { () throws(EncodeError) in
+            try search.run(input: input, scratch: scratch, observer: { step, crf, sample, count, progress in
+                emit(WorkerMessage(event: .stage, stage: "searching CRF: step \(step), CRF \(crf), sample \(sample) of \(count), frame \(progress.framesEncoded)"))
+            }, stop: stop)
+        }
+        switch searched {
+        case nil:
+            return nil
+        case .tooShort:
+            emit(WorkerMessage(event: .stage, stage: "too short to search the CRF; \(fallback)"))
+            return nil
+        case .unscorable(let why):
+            emit(WorkerMessage(event: .stage, stage: "no CRF search (\(why)); \(fallback)"))
+            return nil
+        case .searched(let report, let prediction):
+            let refusal: String?
+            if let crf = report.chosenCRF {
+                settings.crf = crf
+                refusal = gate?.refusal(of: prediction)
+            } else {
+                refusal = "\(report.summary); the original is kept"
+            }
+            emit(WorkerMessage(event: .predicted, prediction: prediction, crfSearch: report, reason: refusal))
+            return refusal
+        }
+    }
+
+    /// Runs a sampling step whose failure costs only itself: nil (said on a stage line) instead
+    /// of the error, except a stop request and a file with nothing to encode.
+    private func sampling<T>(_ what: String, otherwise: String, _ body: () throws(EncodeError) -> T) throws(EncodeError) -> T? {
+        do {
+            return try body()
+        } catch .cancelled {
+            throw .cancelled
+        } catch .nothingToDo(let reason) {
+            throw .nothingToDo(reason)
+        } catch {
+            emit(WorkerMessage(event: .stage, stage: "\(what) failed (\(error)); \(otherwise)"))
+            return nil
+        }
     }
 }
