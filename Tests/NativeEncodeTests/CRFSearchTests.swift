@@ -103,3 +103,74 @@ struct CRFBracketTests {
         #expect(settings.problem()?.field == problem, "\(settings.problem()?.message ?? "no problem")")
     }
 }
+
+@Suite("The CRF search on real media", .serialized)
+struct CRFSearchMediaTests {
+    /// The samples score a little better than the whole title (each starts on a keyframe; a title
+    /// this short has one every 10 s): measured on bbb-highrate.mkv at preset 10, the full encode
+    /// fell short of the samples' target by 0.0010 SSIM-Y (target 0.98) and 0.31 dB PSNR-Y
+    /// (target 40 dB). The tolerances allow for that.
+    @Test("the full encode at the chosen CRF meets the target, as ffmpeg measures it", arguments: [
+        (QualityTarget.ssim(0.98), 0.003),
+        (QualityTarget.psnr(40), 0.5),
+    ])
+    func meetsTarget(target: QualityTarget, tolerance: Double) throws {
+        let scratch = try Scratch()
+        let input = Fixtures.path("bbb-highrate.mkv"), output = scratch.path("out.mkv")
+        let settings = fastSettings { $0.preset = 10; $0.crf = nil; $0.qualityTarget = target }
+        guard case .searched(let report, let prediction) = try CRFSearch(settings: settings, target: target)
+            .run(input: input, scratch: output) else { Issue.record("no search ran"); return }
+        let chosen = try #require(report.chosenCRF, "\(report.summary)")
+        let step = try #require(report.chosen)
+        #expect(step.meetsTarget && report.steps.count <= CRFBracket.maxSteps, "\(report.summary)")
+        #expect(report.steps.first?.crf == 24, "the search starts at the quality table's CRF for 216 lines")
+        // The highest: the next CRF up was tried and missed (or the chosen one is the range's top).
+        #expect(chosen == 45 || report.steps.contains { $0.crf == chosen + 1 && !$0.meetsTarget }, "\(report.summary)")
+        // The gate gets the chosen CRF's own samples, and the whole search's cost.
+        #expect(prediction.predictedBytes == step.predictedBytes && prediction.cpuSeconds == report.cpuSeconds)
+        #expect(report.cpuSeconds >= report.steps.map(\.cpuSeconds).reduce(0, +) * 0.99)
+        #expect(scratch.contents.isEmpty, "samples are removed: \(scratch.contents)")
+
+        var full = settings
+        full.crf = chosen
+        _ = try Transcoder(settings: full).encode(input: input, output: output)
+        let measured = try LumaScore.measure(output, against: input, metric: target.metric)
+        #expect(measured >= target.score - tolerance, "full encode at CRF \(chosen): \(measured); \(report.summary)")
+    }
+
+    @Test("a target no CRF in range reaches: the search says so after trying the lowest")
+    func unreachable() throws {
+        let scratch = try Scratch()
+        let target = QualityTarget.ssim(0.9999)
+        let settings = fastSettings { $0.preset = 12; $0.crf = nil; $0.crfMin = 30; $0.crfMax = 40 }
+        guard case .searched(let report, let prediction) = try CRFSearch(settings: settings, target: target)
+            .run(input: Fixtures.path("bbb-highrate.mkv"), scratch: scratch.path("out.mkv")) else {
+            Issue.record("no search ran"); return
+        }
+        #expect(report.chosenCRF == nil && report.steps.map(\.crf) == [30], "\(report.summary)")
+        #expect(report.summary.hasPrefix("no CRF in 30..40 reaches SSIM-Y 0.9999 on the samples (CRF 30 0.9"), "\(report.summary)")
+        #expect(prediction.ssimY == report.steps[0].ssimY, "the prediction is the best quality tried")
+    }
+
+    @Test("a title too short to sample is not searched")
+    func tooShort() throws {
+        let scratch = try Scratch()
+        let settings = fastSettings { $0.qualityTarget = .ssim(0.98) }
+        let outcome = try CRFSearch(settings: settings, target: .ssim(0.98)).run(input: Fixtures.path("multitrack.mkv"), scratch: scratch.path("out.mkv"))
+        guard case .tooShort = outcome else { Issue.record("\(outcome)"); return }
+    }
+}
+
+/// SSIM-Y or PSNR-Y of an encode against its source, by ffmpeg's own filters (libdav1d decoding).
+enum LumaScore {
+    static func measure(_ output: String, against source: String, metric: QualityTarget.Metric) throws -> Double {
+        let run = try Run("/usr/bin/ffmpeg", ["-nostdin", "-hide_banner", "-c:v", "libdav1d", "-i", output, "-i", source,
+                                              "-lavfi", "[0:v:0][1:v:0]\(metric.rawValue)", "-f", "null", "-"])
+        let label = metric == .ssim ? "SSIM Y:" : "PSNR y:"
+        guard let line = run.stderr.split(separator: "\n").last(where: { $0.contains(label) }),
+              let value = line.components(separatedBy: label).last?.split(separator: " ").first.flatMap({ Double($0) }) else {
+            throw Probe.ProbeError(message: "no \(label) from ffmpeg: \(run.stderr.suffix(400))")
+        }
+        return value
+    }
+}
