@@ -136,25 +136,12 @@ struct EncodeOptions: ParsableArguments {
     @Option(help: "Split the title into chunks encoded side by side: auto (long titles on CPUs with several L3 caches), off, or a worker count.")
     var chunks: ChunkMode = .auto
 
-    @Option(name: .customLong("quality-target-ssim"), help: "Search the CRF on samples: the highest one whose SSIM-Y reaches this (e.g. 0.985).")
-    var qualityTargetSSIM: Double?
-
-    @Option(name: .customLong("quality-target-psnr"), help: "Search the CRF on samples: the highest one whose PSNR-Y reaches this many dB.")
-    var qualityTargetPSNR: Double?
-
-    @Option(name: .customLong("crf-min"), help: "The lowest CRF the search may choose.")
-    var crfMin = EncodeSettings.defaultCRFRange.lowerBound
-
-    @Option(name: .customLong("crf-max"), help: "The highest CRF the search may choose.")
-    var crfMax = EncodeSettings.defaultCRFRange.upperBound
+    @OptionGroup var quality: QualityTargetOptions
 
     @Flag(name: .shortAndLong, help: "Also show the libraries' own logs (SVT-AV1's configuration included) and what happened to each stream.")
     var verbose = false
 
     func validate() throws {
-        if qualityTargetSSIM != nil && qualityTargetPSNR != nil {
-            throw ValidationError("give --quality-target-ssim or --quality-target-psnr, not both")
-        }
         if let problem = settings.problem() {
             let option = switch problem.field {
             case .preset: "--preset"
@@ -163,9 +150,7 @@ struct EncodeOptions: ParsableArguments {
             case .filmGrain: "--film-grain"
             case .threads: "--threads"
             case .keyframeInterval: "--keyint"
-            case .qualityTarget: qualityTargetSSIM != nil ? "--quality-target-ssim" : "--quality-target-psnr"
-            case .crfMin: "--crf-min"
-            case .crfMax: "--crf-max"
+            case .qualityTarget, .crfMin, .crfMax: quality.option(for: problem.field)!
             }
             throw ValidationError("\(option) \(problem.message)")
         }
@@ -177,9 +162,7 @@ struct EncodeOptions: ParsableArguments {
         settings.encoder = encoder
         settings.preset = preset
         settings.crf = crf
-        settings.qualityTarget = qualityTargetSSIM.map(QualityTarget.ssim) ?? qualityTargetPSNR.map(QualityTarget.psnr)
-        settings.crfMin = crfMin
-        settings.crfMax = crfMax
+        quality.apply(to: &settings)
         settings.qualityTier = qualityTier
         settings.bitDepth = bitDepth
         settings.filmGrain = filmGrain
