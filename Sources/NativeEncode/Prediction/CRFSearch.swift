@@ -1,4 +1,5 @@
 import Foundation
+import LinuxSupport
 
 /// Finds, per title, the highest CRF (the smallest file) whose samples still reach a quality
 /// target: the prediction's samples are encoded at a few CRFs chosen by `CRFBracket` and scored
