@@ -67,12 +67,16 @@ struct WorkerCommand: ParsableCommand {
         defer { signals.cancel() }
         do {
             var settings = settings
-            let refusal = if let target = settings.qualityTarget {
-                try searchCRF(input, scratch: output, settings: &settings, target: target, gate: gate, stop: stop)
-            } else if let gate {
-                try predict(input, scratch: output, settings: settings, gate: gate, stop: stop)
-            } else {
-                String?.none
+            var search = CRFSearchDecision.notSearched
+            if let target = settings.qualityTarget {
+                search = try searchCRF(input, scratch: output, settings: &settings, target: target, gate: gate, stop: stop)
+            }
+            var refusal: String?
+            switch search {
+            case .encode: break
+            case .keepOriginal(let reason): refusal = reason
+            case .notSearched:
+                if let gate { refusal = try predict(input, scratch: output, settings: settings, gate: gate, stop: stop) }
             }
             if let refusal {
                 emit(WorkerMessage(event: .nothingToDo, reason: refusal))
@@ -119,15 +123,23 @@ struct WorkerCommand: ParsableCommand {
         return refusal
     }
 
+    private enum CRFSearchDecision {
+        /// Encode at the chosen CRF (now in the settings).
+        case encode
+        /// No CRF in range meets the target, or the gate refuses the chosen CRF's prediction.
+        case keepOriginal(String)
+        /// The search could not run: the configured CRF, predicted and gated as without a target.
+        case notSearched
+    }
+
     /// The CRF search on the samples, for a quality target: the chosen CRF goes into `settings`
-    /// and is reported, with the prediction at it, as a `predicted` message. Returns the reason to
-    /// keep the original: no CRF in range meets the target on the samples (a file below the
-    /// asked quality never replaces it), or the size gate refuses the chosen CRF's prediction. A
-    /// search that cannot run costs only itself: the title is encoded at `crf` (or the table's).
+    /// and is reported, with the prediction at it, as a `predicted` message, which the gate
+    /// judges. No CRF in range meeting the target keeps the original: a file below the asked
+    /// quality never replaces it. A search that cannot run costs only itself.
     private func searchCRF(_ input: String, scratch: String, settings: inout EncodeSettings, target: QualityTarget,
-                           gate: PredictionGate?, stop: StopFlag) throws(EncodeError) -> String? {
+                           gate: PredictionGate?, stop: StopFlag) throws(EncodeError) -> CRFSearchDecision {
         emit(WorkerMessage(event: .stage, stage: "searching CRF"))
-        let fallback = "encoding at the configured CRF"
+        let fallback = "the configured CRF is used"
         let search = CRFSearch(settings: settings, target: target)
         let searched = try sampling("CRF search", otherwise: fallback) { () throws(EncodeError) in
             try search.run(input: input, scratch: scratch, observer: { step, crf, sample, count, progress in
@@ -136,13 +148,13 @@ struct WorkerCommand: ParsableCommand {
         }
         switch searched {
         case nil:
-            return nil
+            return .notSearched
         case .tooShort:
             emit(WorkerMessage(event: .stage, stage: "too short to search the CRF; \(fallback)"))
-            return nil
+            return .notSearched
         case .unscorable(let why):
             emit(WorkerMessage(event: .stage, stage: "no CRF search (\(why)); \(fallback)"))
-            return nil
+            return .notSearched
         case .searched(let report, let prediction):
             let refusal: String?
             if let crf = report.chosenCRF {
@@ -152,7 +164,7 @@ struct WorkerCommand: ParsableCommand {
                 refusal = "\(report.summary); the original is kept"
             }
             emit(WorkerMessage(event: .predicted, prediction: prediction, crfSearch: report, reason: refusal))
-            return refusal
+            return refusal.map(CRFSearchDecision.keepOriginal) ?? .encode
         }
     }
 
