@@ -114,7 +114,9 @@ struct WorkerCommand: ParsableCommand {
                     emit(WorkerMessage(event: .stage, stage: "predicting: sample \(sample) of \(count), frame \(progress.framesEncoded)"))
                 }, stop: stop)
         }
-        guard let prediction = predicted ?? nil else {
+        // nil: the prediction failed (the stage line said so); .some(nil): too short to predict.
+        guard let predicted else { return nil }
+        guard let prediction = predicted else {
             emit(WorkerMessage(event: .stage, stage: "too short to predict; encoding in full"))
             return nil
         }
