@@ -190,7 +190,7 @@ struct BenchCommand: ParsableCommand {
             print(report.table)
             if let json { try JSONEncoder.av1dPretty.encode(report).write(to: URL(fileURLWithPath: json)) }
         case .tooShort:
-            Terminal.write("too short to sample (under \(Format.seconds(SamplePlan.shortestTitleSeconds))): no search\n")
+            Terminal.write("too short to sample: no search\n")
         case .unscorable(let why):
             Terminal.write("no search: \(why)\n")
         }

@@ -48,7 +48,7 @@ struct EncodeCommand: ParsableCommand {
                 display.finish()
                 switch outcome {
                 case .tooShort:
-                    Terminal.write("note: too short to search the CRF (under \(Format.seconds(SamplePlan.shortestTitleSeconds))): CRF \(settings.crf.map(String.init) ?? "from the quality table")\n")
+                    Terminal.write("note: too short to sample, no CRF search: CRF \(settings.crf.map(String.init) ?? "from the quality table")\n")
                 case .unscorable(let why):
                     Terminal.write("note: no CRF search (\(why)): CRF \(settings.crf.map(String.init) ?? "from the quality table")\n")
                 case .searched(let report, let prediction):

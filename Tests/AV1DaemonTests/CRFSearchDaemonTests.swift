@@ -7,11 +7,11 @@ struct CRFSearchDaemonTests {
     @Test("the chosen CRF is used and recorded with the search; the output reaches the target")
     func searched() throws {
         let daemon = try DaemonHarness(["quality_target_ssim": "0.98", "svt_preset": "10"])
-        try daemon.add("bbb-highrate.mkv")
+        try daemon.add("views-highrate.mkv")
         try daemon.start()
-        #expect(daemon.wait { daemon.records(for: "bbb-highrate.mkv").last?.status == .success }, "\(daemon.log)")
+        #expect(daemon.wait { daemon.records(for: "views-highrate.mkv").last?.status == .success }, "\(daemon.log)")
         _ = try daemon.stop()
-        let job = try #require(daemon.records(for: "bbb-highrate.mkv").last)
+        let job = try #require(daemon.records(for: "views-highrate.mkv").last)
         let search = try #require(job.crfSearch)
         let chosen = try #require(search.chosenCRF)
         #expect(job.crfUsed == chosen, "the summary's CRF is the search's")
@@ -28,7 +28,7 @@ struct CRFSearchDaemonTests {
         #expect(json.contains("\"crf_search\"") && json.contains("\"chosen_crf\" : \(chosen)") && json.contains("\"meets_target\""), "\(json)")
         let output = try #require(job.outputPath)
         let ssim = Media.run(["ffmpeg", "-nostdin", "-hide_banner", "-c:v", "libdav1d", "-i", output,
-                              "-i", DaemonHarness.fixtures + "/bbb-highrate.mkv", "-lavfi", "[0:v:0][1:v:0]ssim", "-f", "null", "-"])
+                              "-i", DaemonHarness.fixtures + "/views-highrate.mkv", "-lavfi", "[0:v:0][1:v:0]ssim", "-f", "null", "-"])
         let y = ssim.output.components(separatedBy: "SSIM Y:").last?.split(separator: " ").first.flatMap { Double($0) }
         // The tolerance of the engine's test (CRFSearchMediaTests): samples score a little above the title.
         #expect((y ?? 0) >= 0.98 - 0.003, "\(ssim.output.suffix(300))")
@@ -37,12 +37,12 @@ struct CRFSearchDaemonTests {
     @Test("no CRF in range reaches the target: the original is kept with the reason, without a full encode")
     func unreachable() throws {
         let daemon = try DaemonHarness(["quality_target_ssim": "0.9999", "crf_min": "40"])
-        let path = try daemon.add("bbb-highrate.mkv")
+        let path = try daemon.add("views-highrate.mkv")
         let original = Media.sha(path)
         try daemon.start()
-        #expect(daemon.wait { daemon.records(for: "bbb-highrate.mkv").last?.status == .skipped }, "\(daemon.log)")
+        #expect(daemon.wait { daemon.records(for: "views-highrate.mkv").last?.status == .skipped }, "\(daemon.log)")
         _ = try daemon.stop()
-        let job = try #require(daemon.records(for: "bbb-highrate.mkv").last)
+        let job = try #require(daemon.records(for: "views-highrate.mkv").last)
         let reason = try #require(job.reason)
         #expect(reason.hasPrefix("no CRF in 40..45 reaches SSIM-Y 0.9999 on the samples (CRF 45 0.9") && reason.hasSuffix("; the original is kept"),
                 "\(reason)")

@@ -123,7 +123,7 @@ struct CommandLineTests {
     func qualityTarget() throws {
         let scratch = try Scratch()
         let output = scratch.path("out.mkv")
-        let run = try Run(Binaries.av1d, ["encode", Fixtures.path("bbb-highrate.mkv"), "-o", output, "--preset", "12",
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path("views-highrate.mkv"), "-o", output, "--preset", "12",
                                             "--quality-target-ssim", "0.98", "--progress", "none"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("CRF search for SSIM-Y 0.98 in 18..45, on the prediction's samples:"), "\(run.stdout)")
@@ -137,10 +137,10 @@ struct CommandLineTests {
     @Test("a quality target no CRF in range reaches: exit 3, the search said, nothing written")
     func qualityTargetUnreachable() throws {
         let scratch = try Scratch()
-        let run = try Run(Binaries.av1d, ["encode", Fixtures.path("bbb-highrate.mkv"), "-o", scratch.path("out.mkv"), "--preset", "12",
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path("views-highrate.mkv"), "-o", scratch.path("out.mkv"), "--preset", "12",
                                             "--quality-target-ssim", "0.9999", "--crf-min", "40", "--crf-max", "45", "--progress", "none"])
         #expect(run.status == 3, "\(run.stderr)")
-        #expect(run.stderr.contains("bbb-highrate.mkv: nothing to do: no CRF in 40..45 reaches SSIM-Y 0.9999 on the samples (CRF 40 0.9"),
+        #expect(run.stderr.contains("views-highrate.mkv: nothing to do: no CRF in 40..45 reaches SSIM-Y 0.9999 on the samples (CRF 40 0.9"),
                 "\(run.stderr)")
         #expect(scratch.contents.isEmpty)
     }
