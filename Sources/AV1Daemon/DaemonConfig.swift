@@ -48,6 +48,10 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxAttempts = 2
     public var svtPreset: Int?
     public var crf: Int?
+    /// Search each title's CRF on its samples for this quality (off by default).
+    public var qualityTarget: QualityTarget?
+    public var crfMin = EncodeSettings.defaultCRFRange.lowerBound
+    public var crfMax = EncodeSettings.defaultCRFRange.upperBound
     public var outputBitDepth = 10
     public var filmGrain = 0
     public var deinterlace = Deinterlace.auto
@@ -147,6 +151,15 @@ extension DaemonConfig {
         try reader.int("max_attempts") { config.maxAttempts = $0 }
         try reader.int("svt_preset") { config.svtPreset = $0 }
         try reader.int("crf") { config.crf = $0 }
+        try reader.double("quality_target_ssim") { config.qualityTarget = .ssim($0) }
+        try reader.double("quality_target_psnr") { value throws(ConfigError) in
+            if config.qualityTarget != nil {
+                throw reader.error("quality_target_psnr", "give quality_target_ssim or quality_target_psnr, not both")
+            }
+            config.qualityTarget = .psnr(value)
+        }
+        try reader.int("crf_min") { config.crfMin = $0 }
+        try reader.int("crf_max") { config.crfMax = $0 }
         try reader.int("output_bit_depth") { config.outputBitDepth = $0 }
         try reader.int("film_grain") { config.filmGrain = $0 }
         try reader.string("deinterlace") { value throws(ConfigError) in
@@ -197,6 +210,9 @@ extension DaemonConfig {
             let key = switch problem.field {
             case .preset: "svt_preset"
             case .crf: "crf"
+            case .qualityTarget: "quality_target_\(qualityTarget?.metric.rawValue ?? "ssim")"
+            case .crfMin: "crf_min"
+            case .crfMax: "crf_max"
             case .bitDepth: "output_bit_depth"
             case .filmGrain: "film_grain"
             // Not settable in the config file.
@@ -217,6 +233,9 @@ extension DaemonConfig {
         settings.encoder = preferEncoder
         settings.preset = svtPreset
         settings.crf = crf
+        settings.qualityTarget = qualityTarget
+        settings.crfMin = crfMin
+        settings.crfMax = crfMax
         settings.qualityTier = qualityTier
         settings.bitDepth = outputBitDepth
         settings.filmGrain = filmGrain

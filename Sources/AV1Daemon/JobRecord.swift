@@ -64,6 +64,8 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var skippedByPrediction: Bool?
     /// After a full encode: (predicted − real) / real size ratio; positive when it overshot.
     public var predictionError: Double?
+    /// With a quality target: the CRFs the search tried on the samples, their scores and cost.
+    public var crfSearch: CRFSearchReport?
 
     public var crfUsed: Int?
     public var presetUsed: Int?

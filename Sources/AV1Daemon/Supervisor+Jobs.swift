@@ -125,7 +125,8 @@ extension Supervisor {
         settings.cpus = cpus
         settings.threads = assignment.threads
         job.presetUsed = settings.resolvedPreset(height: candidate.probe.height)
-        job.crfUsed = settings.resolvedCRF(height: candidate.probe.height)
+        // With a quality target the CRF is the search's, known once it has run.
+        job.crfUsed = settings.qualityTarget == nil ? settings.resolvedCRF(height: candidate.probe.height) : nil
         job.tempOutputPath = (config.tempOutputDir as NSString).appendingPathComponent("\(job.id).mkv.tmp")
         let id = job.id
         let gate = config.predict ? PredictionGate(maxSizeRatio: config.maxSizeRatio, margin: predictions.margin) : nil
@@ -170,6 +171,11 @@ extension Supervisor {
         case .predicted:
             guard let prediction = message.prediction else { return }
             job.record.note(prediction, skipped: message.reason != nil)
+            if let search = message.crfSearch {
+                job.record.crfSearch = search
+                job.record.crfUsed = search.chosenCRF
+                log(.info, search.summary, job: id, file: job.record.sourcePath)
+            }
             save(job.record)
             log(.info, String(format: "predicted %.2fx of the original, SSIM-Y %@, from %d samples (%.3g s, %.1f CPU s)",
                               prediction.ratio, prediction.ssimY.map { String(format: "%.4f", $0) } ?? "--",

@@ -71,10 +71,22 @@ public struct EncodeSettings: Sendable, Codable, Equatable {
     public var segment: Segment?
     /// Whether the title is split into chunks encoded side by side (and resumable).
     public var chunks: ChunkMode = .auto
+    /// Search the CRF per title on samples for this quality (`CRFSearch`), starting from `crf`
+    /// (or the quality table's); nil encodes at that CRF.
+    public var qualityTarget: QualityTarget?
+    /// The CRFs the search may choose from.
+    public var crfMin = EncodeSettings.defaultCRFRange.lowerBound
+    public var crfMax = EncodeSettings.defaultCRFRange.upperBound
+
+    /// Wide enough for a transparent archive (18) and a small phone copy (45); the quality
+    /// table's own CRFs (21-24) lie inside.
+    public static let defaultCRFRange = 18...45
 
     public init() {}
 
     public func resolvedCRF(height: Int) -> Int { crf ?? QualityTable.crf(height: height) }
+    /// The CRF search's bounds (valid once `problem()` is nil).
+    public var crfRange: ClosedRange<Int> { crfMin...max(crfMin, crfMax) }
     public func resolvedPreset(height: Int) -> Int { preset ?? QualityTable.preset(height: height, tier: qualityTier) }
     public func resolvedKeyframeInterval(framesPerSecond: Double) -> Int {
         keyframeInterval ?? Self.defaultKeyframeInterval(framesPerSecond: framesPerSecond)
@@ -104,7 +116,7 @@ public struct Segment: Sendable, Equatable, Codable {
 /// A setting out of its range, named by field so each front end (command line, config file)
 /// can say it in its own words. The ranges live here only.
 public struct SettingProblem: Sendable, Equatable, Error {
-    public enum Field: Sendable, Equatable { case preset, crf, bitDepth, filmGrain, threads, keyframeInterval }
+    public enum Field: Sendable, Equatable { case preset, crf, bitDepth, filmGrain, threads, keyframeInterval, qualityTarget, crfMin, crfMax }
 
     public let field: Field
     /// "must be between 1 and 63"
@@ -120,6 +132,10 @@ extension EncodeSettings {
         if !(0...50).contains(filmGrain) { return SettingProblem(field: .filmGrain, message: "must be between 0 and 50") }
         if let threads, threads < 1 { return SettingProblem(field: .threads, message: "must be at least 1") }
         if let keyframeInterval, keyframeInterval < 1 { return SettingProblem(field: .keyframeInterval, message: "must be at least 1") }
+        if let problem = qualityTarget?.problem { return SettingProblem(field: .qualityTarget, message: problem) }
+        if !(1...63).contains(crfMin) { return SettingProblem(field: .crfMin, message: "must be between 1 and 63") }
+        if !(1...63).contains(crfMax) { return SettingProblem(field: .crfMax, message: "must be between 1 and 63") }
+        if crfMax < crfMin { return SettingProblem(field: .crfMax, message: "must not be below the lowest CRF (\(crfMin))") }
         return nil
     }
 }

@@ -35,6 +35,9 @@ public enum EncodeError: Error, CustomStringConvertible, Sendable {
     public enum NothingToDo: Sendable, Equatable {
         case noVideoStream
         case alreadyAV1
+        /// No CRF in the search's range reaches the quality target on the samples (the search's
+        /// summary): an encode below the asked quality must not replace the original.
+        case qualityTargetUnreachable(String)
     }
 
     case nothingToDo(NothingToDo)
@@ -57,6 +60,7 @@ public enum EncodeError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .nothingToDo(.noVideoStream): "no video stream"
         case .nothingToDo(.alreadyAV1): "already AV1"
+        case .nothingToDo(.qualityTargetUnreachable(let search)): search
         case .unreadableInput(let why): "unreadable input: \(why)"
         case .library(let failure): failure.description
         case .encoder(let why): "encoder: \(why)"

@@ -54,6 +54,9 @@ public struct WorkerMessage: Codable, Sendable {
     public var stage: String?
     /// With `predicted`: the samples' prediction; `reason` is set when the gate skips the encode.
     public var prediction: SizePrediction?
+    /// With `predicted`, when a quality target was set: the CRF search whose chosen CRF
+    /// `prediction` is for; `reason` is set when no CRF met the target.
+    public var crfSearch: CRFSearchReport?
     public var summary: EncodeSummary?
     public var verification: OutputVerifier.Report?
     public var reason: String?
@@ -61,13 +64,14 @@ public struct WorkerMessage: Codable, Sendable {
     public var failure: FailureKind?
 
     public init(event: Event, probe: ProbeFacts? = nil, progress: EncodeProgress? = nil, stage: String? = nil,
-                prediction: SizePrediction? = nil, summary: EncodeSummary? = nil, verification: OutputVerifier.Report? = nil,
+                prediction: SizePrediction? = nil, crfSearch: CRFSearchReport? = nil, summary: EncodeSummary? = nil, verification: OutputVerifier.Report? = nil,
                 reason: String? = nil, failure: FailureKind? = nil) {
         self.event = event
         self.probe = probe
         self.progress = progress
         self.stage = stage
         self.prediction = prediction
+        self.crfSearch = crfSearch
         self.summary = summary
         self.verification = verification
         self.reason = reason

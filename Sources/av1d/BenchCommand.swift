@@ -64,7 +64,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("target-fps"), help: "The speed the recommendation aims for (default: real time).")
     var targetFPS: Double?
 
-    @Option(help: ArgumentHelp("Write the results as JSON to FILE.", valueName: "FILE"))
+    @OptionGroup(title: "CRF search (shows the search instead of measuring presets)")
+    var quality: QualityTargetOptions
+
+    @Option(help: ArgumentHelp("Write the results (or the CRF search) as JSON to FILE.", valueName: "FILE"))
     var json: String?
 
     @Option(help: ArgumentHelp("Write the results as CSV to FILE.", valueName: "FILE"))
@@ -107,6 +110,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if let measure { return try runMeasurement(measure) }
         do {
+            if let target = quality.target { return try runSearch(target) }
             try runBenchmark()
         } catch {
             Terminal.error("\(input): \(error)")
@@ -160,6 +164,36 @@ struct BenchCommand: ParsableCommand {
         print(BenchTable(report).text)
         if let json { try report.json().write(to: URL(fileURLWithPath: json)) }
         if let csv { try Data(report.csv().utf8).write(to: URL(fileURLWithPath: csv)) }
+    }
+
+    // MARK: The CRF search
+
+    /// The daemon's CRF search on the prediction's samples, step by step, at the first preset.
+    private func runSearch(_ target: QualityTarget) throws {
+        if let cpus = cpus.flatMap(CPUSet.init(list:)) { try CPUAffinity.confineProcess(to: cpus) }
+        var settings = EncodeSettings()
+        settings.encoder = encoder.choice
+        settings.preset = presets[0]
+        settings.crf = crf
+        settings.bitDepth = bitDepth
+        settings.keyframeInterval = keyframeInterval
+        settings.threads = threads
+        quality.apply(to: &settings)
+        Terminal.write("av1d bench \(input): CRF search for \(target) at preset \(presets[0]), \(bitDepth)-bit\n")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("av1d-bench-search-\(UUID().uuidString).mkv").path
+        let display = ProgressDisplay(style: Terminal.isInteractive ? .bar : .none, file: input)
+        let outcome = try CRFSearch(settings: settings, target: target)
+            .run(input: input, scratch: scratch, observer: display.searchObserver)
+        display.finish()
+        switch outcome {
+        case .searched(let report, _):
+            print(report.table)
+            if let json { try JSONEncoder.av1dPretty.encode(report).write(to: URL(fileURLWithPath: json)) }
+        case .tooShort:
+            Terminal.write("too short to sample: no search\n")
+        case .unscorable(let why):
+            Terminal.write("no search: \(why)\n")
+        }
     }
 
     /// The ffmpeg to compare with, when asked for and possible.

@@ -13,6 +13,9 @@ struct EncodeCommand: ParsableCommand {
             Exit status: 0 encoded (or predicted), 1 failed, 3 nothing to do (already AV1 or no video stream).
             --predict encodes only the samples the daemon's prediction uses and prints what they \
             predict (size ratio, SSIM-Y, PSNR-Y, CPU time); nothing else is written.
+            --quality-target-ssim/--quality-target-psnr search the CRF on those samples first: the \
+            highest CRF in --crf-min..--crf-max whose samples reach the target is used; when none \
+            does, nothing is encoded (exit status 3).
             Defaults follow the tuning guide: CRF 21/22/23/24 and SVT preset 3/4/4/5 for \
             2160/1440/1080/smaller, one preset slower with --quality-tier very_high; 10-bit output.
             The summary ends with what the daemon would do with the output at its default \
@@ -38,13 +41,30 @@ struct EncodeCommand: ParsableCommand {
         let signals = SignalWatch(stop: stop)
         defer { signals.cancel() }
         do throws(EncodeError) {
+            var settings = options.settings
+            if let target = settings.qualityTarget {
+                let search = CRFSearch(settings: settings, target: target)
+                let outcome = try search.run(input: input, scratch: options.destination, observer: display.searchObserver, stop: stop)
+                display.finish()
+                switch outcome {
+                case .tooShort:
+                    Terminal.write("note: too short to sample, no CRF search: CRF \(settings.crf.map(String.init) ?? "from the quality table")\n")
+                case .unscorable(let why):
+                    Terminal.write("note: no CRF search (\(why)): CRF \(settings.crf.map(String.init) ?? "from the quality table")\n")
+                case .searched(let report, let prediction):
+                    print("\(input)\n" + report.table)
+                    guard let crf = report.chosenCRF else { throw .nothingToDo(.qualityTargetUnreachable(report.summary)) }
+                    if predict { return print(prediction.report) }
+                    settings.crf = crf
+                }
+            }
             if predict {
-                let prediction = try SamplePredictor(settings: options.settings)
+                let prediction = try SamplePredictor(settings: settings)
                     .predict(input: input, scratch: options.destination, stop: stop)
                 display.finish()
                 return print("\(input)\n" + (prediction?.report ?? "  too short to predict (\(SamplePlan.fewestSamples) samples would cover over \(Int(SamplePlan.budget * 100))% of it)"))
             }
-            let summary = try Transcoder(settings: options.settings)
+            let summary = try Transcoder(settings: settings)
                 .encode(input: input, output: options.destination, overwrite: options.overwrite,
                         observer: display.observer, stop: stop, chunkFolder: resumeFolder)
             display.finish()
@@ -116,6 +136,8 @@ struct EncodeOptions: ParsableArguments {
     @Option(help: "Split the title into chunks encoded side by side: auto (long titles on CPUs with several L3 caches), off, or a worker count.")
     var chunks: ChunkMode = .auto
 
+    @OptionGroup var quality: QualityTargetOptions
+
     @Flag(name: .shortAndLong, help: "Also show the libraries' own logs (SVT-AV1's configuration included) and what happened to each stream.")
     var verbose = false
 
@@ -128,6 +150,7 @@ struct EncodeOptions: ParsableArguments {
             case .filmGrain: "--film-grain"
             case .threads: "--threads"
             case .keyframeInterval: "--keyint"
+            case .qualityTarget, .crfMin, .crfMax: quality.option(for: problem.field)!
             }
             throw ValidationError("\(option) \(problem.message)")
         }
@@ -139,6 +162,7 @@ struct EncodeOptions: ParsableArguments {
         settings.encoder = encoder
         settings.preset = preset
         settings.crf = crf
+        quality.apply(to: &settings)
         settings.qualityTier = qualityTier
         settings.bitDepth = bitDepth
         settings.filmGrain = filmGrain
@@ -173,6 +197,31 @@ extension SizePrediction {
             (video \(Format.bytes(videoBytes)), other streams \(Format.bytes(otherBytes))) from \(samples) samples (\(Format.seconds(sampleSeconds)))
               \(quality); \(String(format: "%.2f", cpuSeconds)) CPU s, \(Format.seconds(wallSeconds)) wall
             """
+    }
+}
+
+extension CRFSearchReport {
+    /// What `av1d encode` and `av1d bench` print: each step's CRF, scores and predicted size.
+    var table: String {
+        let rows = steps.enumerated().map { number, step in
+            let ssim = step.ssimY.map { String(format: "%.4f", $0) } ?? "--"
+            let psnr = step.psnrY.map { String(format: "%.2f dB", $0) } ?? "--"
+            let ratio = String(format: "%.3fx", step.predictedRatio)
+            let columns = [pad("\(number + 1)", 4), pad("\(step.crf)", 4), pad(ssim, 8), pad(psnr, 10),
+                           pad(Format.bytes(step.predictedBytes), 10), pad(ratio, 7), pad(String(format: "%.1f", step.cpuSeconds), 6)]
+            return "    " + columns.joined(separator: " ") + " " + (step.meetsTarget ? "meets" : "misses")
+        }
+        let outcome = chosenCRF.map { "chosen: CRF \($0)" } ?? "no CRF in range meets the target"
+        return """
+              CRF search for \(target) in \(crfMin)..\(crfMax), on the prediction's samples:
+                step CRF  SSIM-Y   PSNR-Y     predicted  ratio   CPU s  target
+            \(rows.joined(separator: "\n"))
+              \(outcome) (\(steps.count) steps, \(String(format: "%.1f", cpuSeconds)) CPU s, \(Format.seconds(wallSeconds)) wall)
+            """
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 }
 

@@ -40,6 +40,14 @@ final class ProgressDisplay: Sendable {
         }
     }
 
+    /// The CRF search's steps on a terminal: which CRF, sample and frame.
+    var searchObserver: CRFSearch.StepObserver? {
+        guard style == .bar else { return nil }
+        return { step, crf, sample, count, progress in
+            Terminal.write("\rsearching CRF: step \(step), CRF \(crf), sample \(sample) of \(count), frame \(progress.framesEncoded)\u{1B}[K")
+        }
+    }
+
     func finish() {
         if style == .bar { Terminal.write("\r\u{1B}[K") }
     }

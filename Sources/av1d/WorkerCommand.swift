@@ -66,7 +66,19 @@ struct WorkerCommand: ParsableCommand {
         let signals = SignalWatch(stop: stop)
         defer { signals.cancel() }
         do {
-            if let gate, let refusal = try predict(input, scratch: output, settings: settings, gate: gate, stop: stop) {
+            var settings = settings
+            var search = CRFSearchDecision.notSearched
+            if let target = settings.qualityTarget {
+                search = try searchCRF(input, scratch: output, settings: &settings, target: target, gate: gate, stop: stop)
+            }
+            var refusal: String?
+            switch search {
+            case .encode: break
+            case .keepOriginal(let reason): refusal = reason
+            case .notSearched:
+                if let gate { refusal = try predict(input, scratch: output, settings: settings, gate: gate, stop: stop) }
+            }
+            if let refusal {
                 emit(WorkerMessage(event: .nothingToDo, reason: refusal))
                 throw ExitCode(3)
             }
@@ -95,27 +107,81 @@ struct WorkerCommand: ParsableCommand {
     private func predict(_ input: String, scratch: String, settings: EncodeSettings, gate: PredictionGate,
                          stop: StopFlag) throws(EncodeError) -> String? {
         emit(WorkerMessage(event: .stage, stage: "predicting"))
-        let prediction: SizePrediction?
-        do {
-            prediction = try SamplePredictor(settings: settings).predict(
+        let predicted = try sampling("prediction", otherwise: "encoding in full") { () throws(EncodeError) in
+            try SamplePredictor(settings: settings).predict(
                 input: input, scratch: scratch,
                 observer: { sample, count, progress in
                     emit(WorkerMessage(event: .stage, stage: "predicting: sample \(sample) of \(count), frame \(progress.framesEncoded)"))
                 }, stop: stop)
-        } catch .cancelled {
-            throw .cancelled
-        } catch .nothingToDo(let reason) {
-            throw .nothingToDo(reason)
-        } catch {
-            emit(WorkerMessage(event: .stage, stage: "prediction failed (\(error)); encoding in full"))
-            return nil
         }
-        guard let prediction else {
+        // nil: the prediction failed (the stage line said so); .some(nil): too short to predict.
+        guard let predicted else { return nil }
+        guard let prediction = predicted else {
             emit(WorkerMessage(event: .stage, stage: "too short to predict; encoding in full"))
             return nil
         }
         let refusal = gate.refusal(of: prediction)
         emit(WorkerMessage(event: .predicted, prediction: prediction, reason: refusal))
         return refusal
+    }
+
+    private enum CRFSearchDecision {
+        /// Encode at the chosen CRF (now in the settings).
+        case encode
+        /// No CRF in range meets the target, or the gate refuses the chosen CRF's prediction.
+        case keepOriginal(String)
+        /// The search could not run: the configured CRF, predicted and gated as without a target.
+        case notSearched
+    }
+
+    /// The CRF search on the samples, for a quality target: the chosen CRF goes into `settings`
+    /// and is reported, with the prediction at it, as a `predicted` message, which the gate
+    /// judges. No CRF in range meeting the target keeps the original: a file below the asked
+    /// quality never replaces it. A search that cannot run costs only itself.
+    private func searchCRF(_ input: String, scratch: String, settings: inout EncodeSettings, target: QualityTarget,
+                           gate: PredictionGate?, stop: StopFlag) throws(EncodeError) -> CRFSearchDecision {
+        emit(WorkerMessage(event: .stage, stage: "searching CRF"))
+        let fallback = "the configured CRF is used"
+        let search = CRFSearch(settings: settings, target: target)
+        let searched = try sampling("CRF search", otherwise: fallback) { () throws(EncodeError) in
+            try search.run(input: input, scratch: scratch, observer: { step, crf, sample, count, progress in
+                emit(WorkerMessage(event: .stage, stage: "searching CRF: step \(step), CRF \(crf), sample \(sample) of \(count), frame \(progress.framesEncoded)"))
+            }, stop: stop)
+        }
+        switch searched {
+        case nil:
+            return .notSearched
+        case .tooShort:
+            emit(WorkerMessage(event: .stage, stage: "too short to search the CRF; \(fallback)"))
+            return .notSearched
+        case .unscorable(let why):
+            emit(WorkerMessage(event: .stage, stage: "no CRF search (\(why)); \(fallback)"))
+            return .notSearched
+        case .searched(let report, let prediction):
+            let refusal: String?
+            if let crf = report.chosenCRF {
+                settings.crf = crf
+                refusal = gate?.refusal(of: prediction)
+            } else {
+                refusal = "\(report.summary); the original is kept"
+            }
+            emit(WorkerMessage(event: .predicted, prediction: prediction, crfSearch: report, reason: refusal))
+            return refusal.map(CRFSearchDecision.keepOriginal) ?? .encode
+        }
+    }
+
+    /// Runs a sampling step whose failure costs only itself: nil (said on a stage line) instead
+    /// of the error, except a stop request and a file with nothing to encode.
+    private func sampling<T>(_ what: String, otherwise: String, _ body: () throws(EncodeError) -> T) throws(EncodeError) -> T? {
+        do {
+            return try body()
+        } catch .cancelled {
+            throw .cancelled
+        } catch .nothingToDo(let reason) {
+            throw .nothingToDo(reason)
+        } catch {
+            emit(WorkerMessage(event: .stage, stage: "\(what) failed (\(error)); \(otherwise)"))
+            return nil
+        }
     }
 }

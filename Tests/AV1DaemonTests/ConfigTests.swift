@@ -88,6 +88,17 @@ struct ConfigTests {
         #expect(config.deinterlace == .off && settings.deinterlace == .off)
     }
 
+    @Test("the quality target: off by default; SSIM or PSNR with CRF bounds, carried into the engine's settings")
+    func qualityTarget() throws {
+        let plain = try DaemonConfig.parse("")
+        #expect(plain.qualityTarget == nil && plain.encodeSettings.qualityTarget == nil)
+        #expect(plain.encodeSettings.crfRange == 18...45)
+        let ssim = try DaemonConfig.parse("quality_target_ssim = 0.985\ncrf_min = 20\ncrf_max = 40\n").encodeSettings
+        #expect(ssim.qualityTarget == .ssim(0.985) && ssim.crfRange == 20...40)
+        let psnr = try DaemonConfig.parse("quality_target_psnr = 41\n").encodeSettings
+        #expect(psnr.qualityTarget == .psnr(41))
+    }
+
     @Test("a bad file is an error naming the key and the line", arguments: [
         ("min_bytes = 1\nmax_size_ratio = 1.5\n", "max_size_ratio", 2),
         ("\n\nquality_tier = \"ultra\"\n", "quality_tier", 3),
@@ -95,6 +106,12 @@ struct ConfigTests {
         ("max_concurrent_jobs = 0\n", "max_concurrent_jobs", 1),
         ("scan_interval_secs = \"often\"\n", "scan_interval_secs", 1),
         ("deinterlace = \"yadif\"\n", "deinterlace", 1),
+        ("quality_target_ssim = 1.2\n", "quality_target_ssim", 1),
+        ("quality_target_psnr = 0\n", "quality_target_psnr", 1),
+        ("quality_target_ssim = 0.98\nquality_target_psnr = 40\n", "quality_target_psnr", 2),
+        ("crf_min = 0\n", "crf_min", 1),
+        ("crf_min = 30\ncrf_max = 25\n", "crf_max", 2),
+        ("crf_max = \"high\"\n", "crf_max", 1),
     ])
     func badValues(text: String, key: String, line: Int) {
         #expect {

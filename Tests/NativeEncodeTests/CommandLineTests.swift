@@ -119,6 +119,45 @@ struct CommandLineTests {
         #expect(run.stderr.contains("--bit-depth"))
     }
 
+    @Test("--quality-target-ssim prints the search's steps, then encodes once at the chosen CRF")
+    func qualityTarget() throws {
+        let scratch = try Scratch()
+        let output = scratch.path("out.mkv")
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path("views-highrate.mkv"), "-o", output, "--preset", "12",
+                                            "--quality-target-ssim", "0.98", "--progress", "none"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("CRF search for SSIM-Y 0.98 in 18..45, on the prediction's samples:"), "\(run.stdout)")
+        let chosen = run.stdout.split(separator: "\n").first { $0.contains("chosen: CRF ") }
+            .flatMap { $0.components(separatedBy: "chosen: CRF ").last?.split(separator: " ").first }.flatMap { Int($0) }
+        let crf = try #require(chosen, "\(run.stdout)")
+        #expect(run.stdout.contains(", CRF \(crf), 10-bit"), "the encode ran at the chosen CRF: \(run.stdout)")
+        #expect(scratch.contents == ["out.mkv"], "samples removed: \(scratch.contents)")
+    }
+
+    @Test("a quality target no CRF in range reaches: exit 3, the search said, nothing written")
+    func qualityTargetUnreachable() throws {
+        let scratch = try Scratch()
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path("views-highrate.mkv"), "-o", scratch.path("out.mkv"), "--preset", "12",
+                                            "--quality-target-ssim", "0.9999", "--crf-min", "40", "--crf-max", "45", "--progress", "none"])
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(run.stderr.contains("views-highrate.mkv: nothing to do: no CRF in 40..45 reaches SSIM-Y 0.9999 on the samples (CRF 40 0.9"),
+                "\(run.stderr)")
+        #expect(scratch.contents.isEmpty)
+    }
+
+    @Test("quality target options are checked before anything runs", arguments: [
+        (["--quality-target-ssim", "1.5"], "--quality-target-ssim must be above 0 and below 1"),
+        (["--quality-target-psnr", "0"], "--quality-target-psnr must be above 0 and below 100 (dB)"),
+        (["--quality-target-ssim", "0.98", "--quality-target-psnr", "40"], "give --quality-target-ssim or --quality-target-psnr, not both"),
+        (["--quality-target-ssim", "0.98", "--crf-min", "30", "--crf-max", "20"], "--crf-max must not be below the lowest CRF (30)"),
+        (["--crf-min", "0"], "--crf-min must be between 1 and 63"),
+    ])
+    func qualityTargetUsage(arguments: [String], message: String) throws {
+        let run = try Run(Binaries.av1d, ["encode", Fixtures.path("tiny.mkv")] + arguments)
+        #expect(run.status == 64)
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+    }
+
     @Test("--verbose shows SVT-AV1's own configuration lines")
     func verbose() throws {
         let scratch = try Scratch()
