@@ -191,9 +191,10 @@ extension EncodeSummary {
             """ + notes.map { "\n  note: \($0)" }.joined()
     }
 
-    /// What `EncodeMemory` expected of this encode, beside what it took; its model is SVT-AV1's.
+    /// What `EncodeMemory` expected of this encode, beside what it took. The model is of one
+    /// SVT-AV1 instance: a chunked encode ("SVT-AV1 v1.4.1 in 3 chunks") runs one per worker.
     private var memoryModel: String {
-        guard encoder.hasPrefix("SVT-AV1") else { return "" }
+        guard encoder.hasPrefix("SVT-AV1"), !encoder.hasSuffix(" chunks") else { return "" }
         let model = EncodeMemory.estimate(width: width, height: height, bitDepth: bitDepth, threads: threads, preset: preset)
         return "model \(Format.bytes(Int64(model))); "
     }
