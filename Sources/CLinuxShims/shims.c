@@ -13,6 +13,7 @@
 #include <sys/xattr.h>
 #include <sys/prctl.h>
 #include <linux/capability.h>
+#include <malloc.h>
 
 // A dynamically sized set: machines with more than CPU_SETSIZE (1024) CPUs exist.
 enum { AV1D_MAX_CPUS = 8192 };
@@ -107,4 +108,12 @@ int av1d_drop_capabilities(void) {
     struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
     memset(none, 0, sizeof none);
     return (int)syscall(SYS_capset, &header, none);
+}
+
+int av1d_malloc_set_mmap_threshold(int bytes) {
+    return mallopt(M_MMAP_THRESHOLD, bytes);
+}
+
+size_t av1d_malloc_mapped_bytes(void) {
+    return mallinfo2().hblkhd;
 }

@@ -216,6 +216,8 @@ struct BenchCommand: ParsableCommand {
         let job = BenchJob(input: input, segment: Segment(start: start!, frames: frames!), encoder: encoder.choice,
                            preset: presets[0], crf: crf!, keyframeInterval: keyframeInterval!, bitDepth: bitDepth,
                            threads: threads!, cpus: cpus.flatMap(CPUSet.init(list:)))
+        // The encoder alone runs under the engine's malloc policy too, so the ratio compares like with like.
+        MallocPolicy.returnLargeBlocksWhenFreed()
         let encoded: Data
         do {
             switch kind {

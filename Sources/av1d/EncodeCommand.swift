@@ -235,9 +235,17 @@ extension EncodeSummary {
               frames \(framesEncoded) (decoded \(framesDecoded)), duration \(Format.seconds(durationSeconds)), \
             wall \(Format.seconds(wallSeconds)), \(String(format: "%.2f", fps)) fps
               size \(Format.bytes(inputBytes)) -> \(Format.bytes(outputBytes)) (ratio \(ratio)), \
-            peak memory \(Format.bytes(Int64(peakRSSBytes))) (frames queued at peak \(Format.bytes(Int64(peakQueuedFrameBytes))))
+            peak memory \(Format.bytes(Int64(peakRSSBytes))) (\(memoryModel)frames queued at peak \(Format.bytes(Int64(peakQueuedFrameBytes))))
               \(daemonDecision)
             """ + notes.map { "\n  note: \($0)" }.joined()
+    }
+
+    /// What `EncodeMemory` expected of this encode, beside what it took. The model is of one
+    /// SVT-AV1 instance: a chunked encode ("SVT-AV1 v1.4.1 in 3 chunks") runs one per worker.
+    private var memoryModel: String {
+        guard encoder.hasPrefix("SVT-AV1"), !encoder.hasSuffix(" chunks") else { return "" }
+        let model = EncodeMemory.estimate(width: width, height: height, bitDepth: bitDepth, threads: threads, preset: preset)
+        return "model \(Format.bytes(Int64(model))); "
     }
 
     /// What the daemon, at its default `max_size_ratio`, would do with this output: says plainly

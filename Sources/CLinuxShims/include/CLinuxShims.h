@@ -43,4 +43,12 @@ int av1d_copy_xattrs(int from, int to);
 /// Returns 0 or -1 with errno set.
 int av1d_drop_capabilities(void);
 
+/// mallopt(M_MMAP_THRESHOLD, bytes): blocks of at least `bytes` get pages of their own (mmap) and
+/// give them back when freed; setting it also stops glibc from raising it after each free.
+/// Returns 1 on success, 0 on failure. Glibc's Swift module does not export malloc.h.
+int av1d_malloc_set_mmap_threshold(int bytes);
+
+/// mallinfo2().hblkhd: bytes currently held in mmapped blocks.
+size_t av1d_malloc_mapped_bytes(void);
+
 #endif
