@@ -65,6 +65,23 @@ struct ChunkDaemonTests {
         #expect(daemon.files(in: daemon.temp).isEmpty, "\(daemon.files(in: daemon.temp))")
     }
 
+    @Test("the chunks of a title deleted while the daemon was down are removed at start-up")
+    func deletedSourceChunksGo() throws {
+        let daemon = try DaemonHarness(Self.config)
+        let source = try daemon.add("chunky.mkv", as: "movie.mkv")
+        try daemon.start()
+        let worker = try #require(Self.worker(of: daemon, pastChunks: 2), "\(daemon.log)")
+        try Self.crash(daemon, worker: worker)
+        let folder = try #require(Self.chunkFolder(of: daemon), "the killed job's chunks are kept")
+
+        try FileManager.default.removeItem(atPath: source)
+        try daemon.start()
+        #expect(daemon.wait(timeout: 60) { !FileManager.default.fileExists(atPath: folder) }, "\(daemon.log)")
+        _ = try daemon.stop()
+        #expect(daemon.log.contains("removed the chunks of a title no job encodes any more"), "\(daemon.log)")
+        #expect(Self.chunkFolder(of: daemon) == nil, "\(daemon.files(in: daemon.temp))")
+    }
+
     /// The encode worker's pid once its chunk manifest records `chunks` finished chunks.
     static func worker(of daemon: DaemonHarness, pastChunks chunks: Int) -> Int32? {
         var pid: Int32?
