@@ -87,6 +87,7 @@ public struct Transcoder: Sendable {
         let frameDuration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), videoStream.pointee.time_base)
 
         let decoder = try VideoDecoder(stream: videoStream, threads: 0)
+        let reading: VideoReading = chunks != nil && !joinDecodes ? .timesAfterFirstPicture : .pictures
         var session = MuxSession(muxer: muxer, mapping: mapping, inputTimeBases: timeBases, videoInputIndex: videoIndex,
                                  meter: ProgressMeter(framesTotal: settings.segment?.frames ?? source.estimatedFrames,
                                                       observer: observer))
@@ -94,7 +95,7 @@ public struct Transcoder: Sendable {
                                 converters: converters, videoIndex: videoIndex, copiedStreams: plan.copiedStreams,
                                 nominalFrameDuration: frameDuration, segment: settings.segment,
                                 deinterlace: settings.deinterlace,
-                                reading: chunks != nil && !joinDecodes ? .timesAfterFirstPicture : .pictures)
+                                reading: reading)
 
         // The stage owns the input; its stream pointers are read by this thread too (HDR side data,
         // rates), so it lives until the decode thread is joined and this function returns.
@@ -105,7 +106,8 @@ public struct Transcoder: Sendable {
         var report = DecodeReport()
         var notes = plan.notes
         let resolved = try encodeAll(queue: queue, session: &session, source: source, videoStream: videoStream,
-                                     frameRate: frameRate, threads: threads, chunks: chunks, stop: stop, report: &report, notes: &notes)
+                                     frameRate: frameRate, threads: threads, chunks: chunks, reading: reading, stop: stop,
+                                     report: &report, notes: &notes)
         // A segment is part of the source by request; a whole encode must have read all of it.
         if settings.segment == nil {
             try SourceCoverage(facts: declared, videoIndex: videoIndex, frameSeconds: 1 / av_q2d(frameRate)).check(report)
@@ -145,7 +147,7 @@ public struct Transcoder: Sendable {
     /// Takes items until the first picture (which decides the encoder), then runs the encoder.
     private func encodeAll(queue: HandoffQueue<PipelineItem>, session: inout MuxSession, source: SourceInfo,
                            videoStream: UnsafeMutablePointer<AVStream>, frameRate: AVRational, threads: Int,
-                           chunks: ChunkBoard?, stop: StopFlag, report: inout DecodeReport, notes: inout [String]) throws(EncodeError) -> (name: String, config: VideoEncoderConfig) {
+                           chunks: ChunkBoard?, reading: VideoReading, stop: StopFlag, report: inout DecodeReport, notes: inout [String]) throws(EncodeError) -> (name: String, config: VideoEncoderConfig) {
         // The times of the video packets read before the first picture came out (a join by packet times).
         var times = PacketTimes()
         while true {
@@ -177,7 +179,7 @@ public struct Transcoder: Sendable {
                 }
                 if let chunks {
                     var replay = try ChunkReplay(board: chunks)
-                    if times.earliest == nil {
+                    if reading == .pictures {
                         try run(&replay, first: first, queue: queue, session: &session, source: videoStream, stop: stop, report: &report)
                     } else {
                         // Closed captions go to their own track from every decoded picture: only decoding finds them.
