@@ -59,7 +59,7 @@ public struct Recovery {
     }
 
     /// Partial encodes always go; a failed job's output stays for debugging until the retention ends;
-    /// every other job's output goes.
+    /// every other job's output goes, and so do chunk folders no unfinished job can resume from.
     private func removeOrphans(now: Date) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: tempDirectory)) ?? []
         let failed = Dictionary(store.all.filter { $0.status == .failed }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -70,6 +70,10 @@ public struct Recovery {
             let id = String(name.dropLast(".mkv.tmp".count))
             if let job = failed[id], now.timeIntervalSince(job.finishedAt ?? job.createdAt) < failedRetention { continue }
             remove(path)
+        }
+        // After the jobs above were settled: chunks of titles no job will encode again.
+        for folder in ChunkFolders(tempDirectory: tempDirectory).removeOrphans(jobs: store.all) {
+            log(.info, "removed the chunks of a title no job encodes any more", file: folder)
         }
     }
 

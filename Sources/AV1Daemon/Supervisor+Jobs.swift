@@ -404,14 +404,11 @@ extension Supervisor {
         if FileManager.default.fileExists(atPath: partial) { rename(partial, temp) }
     }
 
-    /// Where a title's finished chunks wait for the next run of its job: in the temp folder, named
-    /// by the source path (a re-queued job has a new id); the manifest inside checks the source's
-    /// identity and the settings. Kept through a shutdown, a kill or a memory stop; removed when
-    /// the job succeeds, fails or is cancelled.
+    /// Where a title's finished chunks wait for the next run of its job (`ChunkFolders`). Kept
+    /// through a shutdown, a kill or a memory stop; removed when the job succeeds, fails or is
+    /// cancelled, and by start-up recovery and the hourly pruning once no job can resume from it.
     func chunkFolder(for sourcePath: String) -> String {
-        var digest = SHA256()
-        digest.update(Array(sourcePath.utf8))
-        return (config.tempOutputDir as NSString).appendingPathComponent("chunks-" + digest.finalizeHex().prefix(16))
+        ChunkFolders(tempDirectory: config.tempOutputDir).path(for: sourcePath)
     }
 
     func removeChunks(of record: JobRecord) {

@@ -112,7 +112,10 @@ extension Supervisor {
     /// Hourly: failed jobs' outputs older than `failed_output_retention_days` go while the daemon
     /// runs, not only at start-up.
     func pruneFailedOutputs() {
-        let pruner = FailedOutputPruner(store: store, retentionDays: config.failedOutputRetentionDays)
-        for path in pruner.prune() { log(.info, "removed a failed job's output after failed_output_retention_days", file: path) }
+        let pruner = FailedOutputPruner(store: store, retentionDays: config.failedOutputRetentionDays,
+                                        tempDirectory: config.tempOutputDir)
+        for path in pruner.prune() {
+            log(.info, "removed a failed job's output after failed_output_retention_days, or chunks no job resumes", file: path)
+        }
     }
 }

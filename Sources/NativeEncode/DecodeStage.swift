@@ -8,6 +8,8 @@ enum PipelineItem: ~Copyable {
     case picture(Frame)
     /// A packet of a kept stream, still carrying its input stream index.
     case passthrough(Packet)
+    /// The presentation time of a shown video packet, in place of decoding it (`VideoReading.timesAfterFirstPicture`).
+    case videoTime(Int64)
     case finished(DecodeReport)
     case failed(EncodeError)
 }
@@ -30,6 +32,16 @@ struct DecodeReport: Sendable {
     var span = ReadSpan()
 }
 
+/// How much of the video the stage decodes.
+enum VideoReading {
+    /// Every picture, handed on converted.
+    case pictures
+    /// The first picture (it decides the encoder and the output's video track), then only each
+    /// shown video packet's time: the join of a chunked encode, whose pictures the chunk workers
+    /// decoded and encoded already, needs their times to check the chunks against, not the pictures.
+    case timesAfterFirstPicture
+}
+
 /// The decode side of the pipeline: demux, decode the video, convert pixels, convert
 /// subtitles, and hand everything to the encoder thread through a bounded queue.
 struct DecodeStage: ~Copyable, @unchecked Sendable {
@@ -48,6 +60,7 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
     let nominalFrameDuration: Int64
     /// The stretch to hand on when the encode is limited to one; nil for the whole video.
     let window: SegmentWindow?
+    let reading: VideoReading
 
     private var report = DecodeReport()
     private var timeline: SourceTimeline
@@ -55,10 +68,13 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
     private var lastDuration: Int64 = 0
     /// A picture at or past the window's end was decoded: everything after it lies past too.
     private var pastWindow = false
+    /// With `.timesAfterFirstPicture`, once the first picture is handed on the decoder is done.
+    private var decoderDone = false
 
     init(input: consuming MediaInput, decoder: consuming VideoDecoder, converter: consuming PixelConverter,
          converters: consuming StreamConverters, videoIndex: Int, copiedStreams: Set<Int>, nominalFrameDuration: Int64,
-         segment: Segment? = nil, window chunk: SegmentWindow? = nil, deinterlace: Deinterlace = .auto) {
+         segment: Segment? = nil, window chunk: SegmentWindow? = nil, deinterlace: Deinterlace = .auto,
+         reading: VideoReading = .pictures) {
         window = chunk ?? segment.map { SegmentWindow($0, input: input, videoIndex: videoIndex) }
         pictures = PictureFilter(stream: input.stream(videoIndex), deinterlace: deinterlace)
         timeline = SourceTimeline(input, nominalVideoDuration: (videoIndex, max(nominalFrameDuration, 1)))
@@ -70,6 +86,7 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
         self.videoIndex = videoIndex
         self.copiedStreams = copiedStreams
         self.nominalFrameDuration = max(nominalFrameDuration, 1)
+        self.reading = reading
     }
 
     /// Runs to the end of the input, or until `stop` is raised or the queue is closed.
@@ -92,6 +109,10 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
                     let presented = packet.pointer.pointee.flags & AV_PKT_FLAG_DISCARD == 0
                     if index == videoIndex {
                         if presented { report.videoPackets += 1 }
+                        if presented && reading == .timesAfterFirstPicture {
+                            guard queue.push(.videoTime(packet.pointer.pointee.pts)) else { return }
+                        }
+                        if decoderDone { packet.unref(); continue }
                         if decoder.send(packet) != nil { report.corruptPackets += 1 }
                         packet.unref()
                         guard try drainDecoder(frame, into: queue) else { return }
@@ -113,7 +134,7 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
             }
             if stop.isRaised { queue.push(.failed(.cancelled)); return }
             // Frames the decoder still holds once the segment is complete lie past it: no flush.
-            if !segmentComplete {
+            if !segmentComplete && !decoderDone {
                 decoder.sendEndOfStream()
                 guard try drainDecoder(frame, into: queue) else { return }
                 try converters.finish(emit: handOn)
@@ -135,7 +156,7 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
     /// Moves every frame the decoder has ready into the queue. False if the queue was closed.
     private mutating func drainDecoder(_ frame: borrowing Frame, into queue: HandoffQueue<PipelineItem>) throws(EncodeError) -> Bool {
         var failures = 0
-        while failures < Self.failuresInARow {
+        while failures < Self.failuresInARow && !decoderDone {
             let output: VideoDecoder.Output
             do { output = try decoder.receive(into: frame) } catch {
                 // A broken frame costs that frame, as in any player; the count is reported.
@@ -167,10 +188,11 @@ struct DecodeStage: ~Copyable, @unchecked Sendable {
 
     /// Converts the pictures the filter has ready and queues them. False if the queue was closed.
     private mutating func handOnPictures(into queue: HandoffQueue<PipelineItem>) throws(EncodeError) -> Bool {
-        while let shaped = try pictures.receive() {
+        while !decoderDone, let shaped = try pictures.receive() {
             let picture = try converter.convert(shaped)
             let bytes = picture.bufferBytes
             guard queue.push(.picture(picture), bytes: bytes) else { return false }
+            if reading == .timesAfterFirstPicture { decoderDone = true }
         }
         return true
     }

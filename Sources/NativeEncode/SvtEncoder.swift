@@ -174,6 +174,18 @@ package struct SvtEncoder: ~Copyable, AV1Encoder {
         return svt_av1_enc_send_picture(handle, &endOfStream)
     }
 
+    /// Waits out and drops every packet still coming, up to the end-of-stream one (or an error).
+    private static func discardUntilEnd(_ handle: UnsafeMutablePointer<EbComponentType>) {
+        while true {
+            var output: UnsafeMutablePointer<EbBufferHeaderType>?
+            guard svt_av1_enc_get_packet(handle, &output, 1) == EB_ErrorNone, let output else { return }
+            let flags = output.pointee.flags
+            var released: UnsafeMutablePointer<EbBufferHeaderType>? = output
+            svt_av1_enc_release_out_buffer(&released)
+            if flags & (UInt32(EB_BUFFERFLAG_EOS) | UInt32(EB_BUFFERFLAG_ERROR_MASK)) != 0 { return }
+        }
+    }
+
     /// One `get_packet` call. An empty queue is a normal answer, not an error.
     private enum Poll { case packet(EncodedPacket), empty, endOfStream }
 
@@ -216,9 +228,12 @@ package struct SvtEncoder: ~Copyable, AV1Encoder {
     }
 
     deinit {
-        if !sentEnd {
+        if !reachedEnd {
             // Abandoned mid-stream (cancelled or failed): end the stream so SVT shuts down quietly.
-            _ = Self.sendEndOfStream(handle)
+            if !sentEnd { _ = Self.sendEndOfStream(handle) }
+            // SVT-AV1 1.4.1 can crash (a null read in its own threads) when deinit comes while
+            // pictures are still in its pipeline, as when a chunk worker is stopped: run them out.
+            Self.discardUntilEnd(handle)
         }
         _ = svt_av1_enc_deinit(handle)
         _ = svt_av1_enc_deinit_handle(handle)

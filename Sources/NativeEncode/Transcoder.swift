@@ -33,8 +33,17 @@ public struct Transcoder: Sendable {
             if let note { summary.notes.append(note) }
             return summary
         case .chunked(let run):
-            do {
-                var summary = try encodeWhole(input: inputPath, output: outputPath, cpus: cpus, observer: nil, stop: stop, chunks: run.board)
+            do throws(EncodeError) {
+                var summary: EncodeSummary
+                do throws(EncodeError) {
+                    summary = try encodeWhole(input: inputPath, output: outputPath, cpus: cpus, observer: nil, stop: stop,
+                                              chunks: run.board)
+                } catch {
+                    guard let misfit = run.board.timingMisfit, run.board.mismatch == nil, !stop.isRaised else { throw error }
+                    summary = try encodeWhole(input: inputPath, output: outputPath, cpus: cpus, observer: nil, stop: stop,
+                                              chunks: run.board, joinDecodes: true)
+                    summary.notes.append("the join decoded the video again: the chunks' pictures did not match the source's packet times (\(misfit))")
+                }
                 run.end(succeeded: true)
                 summary.notes += [run.note, "encoded in \(run.board.plan.count) chunks by \(run.workers) workers"].compactMap { $0 }
                 return summary
@@ -51,9 +60,10 @@ public struct Transcoder: Sendable {
     }
 
     /// The one pass that reads the whole source and writes the title: encoding the video itself,
-    /// or joining the encoded chunks of `chunks`.
+    /// or joining the encoded chunks of `chunks`, by the source's packet times or, with
+    /// `joinDecodes`, against every decoded picture.
     private func encodeWhole(input inputPath: String, output outputPath: String, cpus: CPUSet, observer: ProgressObserver?,
-                             stop: StopFlag, chunks: ChunkBoard? = nil) throws(EncodeError) -> EncodeSummary {
+                             stop: StopFlag, chunks: ChunkBoard? = nil, joinDecodes: Bool = false) throws(EncodeError) -> EncodeSummary {
         let threads = settings.threads ?? max(cpus.count, 1)
 
         // What the source declares, through an open of its own: the measure of the encode's read.
@@ -77,13 +87,15 @@ public struct Transcoder: Sendable {
         let frameDuration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), videoStream.pointee.time_base)
 
         let decoder = try VideoDecoder(stream: videoStream, threads: 0)
+        let reading: VideoReading = chunks != nil && !joinDecodes ? .timesAfterFirstPicture : .pictures
         var session = MuxSession(muxer: muxer, mapping: mapping, inputTimeBases: timeBases, videoInputIndex: videoIndex,
                                  meter: ProgressMeter(framesTotal: settings.segment?.frames ?? source.estimatedFrames,
                                                       observer: observer))
         let stage = DecodeStage(input: input, decoder: decoder, converter: PixelConverter(bitDepth: settings.bitDepth),
                                 converters: converters, videoIndex: videoIndex, copiedStreams: plan.copiedStreams,
                                 nominalFrameDuration: frameDuration, segment: settings.segment,
-                                deinterlace: settings.deinterlace)
+                                deinterlace: settings.deinterlace,
+                                reading: reading)
 
         // The stage owns the input; its stream pointers are read by this thread too (HDR side data,
         // rates), so it lives until the decode thread is joined and this function returns.
@@ -94,7 +106,8 @@ public struct Transcoder: Sendable {
         var report = DecodeReport()
         var notes = plan.notes
         let resolved = try encodeAll(queue: queue, session: &session, source: source, videoStream: videoStream,
-                                     frameRate: frameRate, threads: threads, chunks: chunks, stop: stop, report: &report, notes: &notes)
+                                     frameRate: frameRate, threads: threads, chunks: chunks, reading: reading, stop: stop,
+                                     report: &report, notes: &notes)
         // A segment is part of the source by request; a whole encode must have read all of it.
         if settings.segment == nil {
             try SourceCoverage(facts: declared, videoIndex: videoIndex, frameSeconds: 1 / av_q2d(frameRate)).check(report)
@@ -134,12 +147,16 @@ public struct Transcoder: Sendable {
     /// Takes items until the first picture (which decides the encoder), then runs the encoder.
     private func encodeAll(queue: HandoffQueue<PipelineItem>, session: inout MuxSession, source: SourceInfo,
                            videoStream: UnsafeMutablePointer<AVStream>, frameRate: AVRational, threads: Int,
-                           chunks: ChunkBoard?, stop: StopFlag, report: inout DecodeReport, notes: inout [String]) throws(EncodeError) -> (name: String, config: VideoEncoderConfig) {
+                           chunks: ChunkBoard?, reading: VideoReading, stop: StopFlag, report: inout DecodeReport, notes: inout [String]) throws(EncodeError) -> (name: String, config: VideoEncoderConfig) {
+        // The times of the video packets read before the first picture came out (a join by packet times).
+        var times = PacketTimes()
         while true {
             guard let item = queue.pop() else { throw .cancelled }
             switch consume item {
             case .passthrough(let packet):
                 try session.passthrough(packet)
+            case .videoTime(let pts):
+                times.insert(pts)
             case .failed(let error):
                 throw error
             case .finished:
@@ -161,9 +178,16 @@ public struct Transcoder: Sendable {
                     notes.append("SVT-AV1 cannot encode \(config.width)x\(config.height) (needs even sizes of at least 64); libaom used")
                 }
                 if let chunks {
-                    var encoder = try ChunkReplay(board: chunks)
-                    try run(&encoder, first: first, queue: queue, session: &session, source: videoStream, stop: stop, report: &report)
-                    return (encoder.name, config)
+                    var replay = try ChunkReplay(board: chunks)
+                    if reading == .pictures {
+                        try run(&replay, first: first, queue: queue, session: &session, source: videoStream, stop: stop, report: &report)
+                    } else {
+                        // Closed captions go to their own track from every decoded picture: only decoding finds them.
+                        if first.sideData(AV_FRAME_DATA_A53_CC) != nil { throw chunks.misfit("the pictures carry closed captions") }
+                        try join(&replay, first: first, times: times, queue: queue, session: &session, source: videoStream,
+                                 stop: stop, report: &report)
+                    }
+                    return (replay.name, config)
                 } else if useSvt {
                     var encoder = try SvtEncoder(config)
                     try run(&encoder, first: first, queue: queue, session: &session, source: videoStream, stop: stop, report: &report)
@@ -190,11 +214,46 @@ public struct Transcoder: Sendable {
             switch consume item {
             case .picture(let picture): try encodePicture(picture, with: &encoder, index: &index, session: &session)
             case .passthrough(let packet): try session.passthrough(packet)
+            case .videoTime: throw .encoder("the encoder was handed a packet time in place of a picture")
             case .failed(let error): throw error
             case .finished(let decodeReport):
                 report = decodeReport
                 try encoder.finish { (packet) throws(EncodeError) in try session.writeVideo(packet) }
                 return
+            }
+        }
+    }
+
+    /// The join by packet times: the chunks' pictures, matched with the source's video packets,
+    /// in place of decoding and encoding the video (`VideoReading.timesAfterFirstPicture`).
+    private func join(_ replay: inout ChunkReplay, first: consuming Frame, times: PacketTimes,
+                      queue: HandoffQueue<PipelineItem>, session: inout MuxSession, source: UnsafeMutablePointer<AVStream>,
+                      stop: StopFlag, report: inout DecodeReport) throws(EncodeError) {
+        try session.start(sequenceHeader: replay.sequenceHeader, first: first, source: source)
+        var times = times
+        var index: Int64 = 0
+        var ending = false
+        while true {
+            for unit in try replay.match(&times, ending: ending) {
+                session.willEncode(index: index, pts: unit.pts, duration: unit.duration)
+                try session.writeVideo(EncodedPacket(bytes: unit.bytes, index: index, isKeyframe: unit.isKeyframe))
+                index += 1
+            }
+            if ending {
+                // The chunk workers decoded every picture; the decoder here only the first.
+                report.framesDecoded = Int(index)
+                return
+            }
+            guard let item = queue.pop() else { throw .cancelled }
+            if stop.isRaised { throw .cancelled }
+            switch consume item {
+            case .videoTime(let pts): times.insert(pts)
+            case .passthrough(let packet): try session.passthrough(packet)
+            case .picture: throw .encoder("the join by packet times was handed a second picture")
+            case .failed(let error): throw error
+            case .finished(let decodeReport):
+                report = decodeReport
+                ending = true
             }
         }
     }

@@ -47,11 +47,7 @@ struct ChunkDaemonTests {
 
     @Test("a source replaced while the daemon was down is encoded afresh, not from its old chunks")
     func changedSourceStartsAfresh() throws {
-        let daemon = try DaemonHarness(Self.config)
-        let source = try daemon.add("chunky.mkv", as: "movie.mkv")
-        try daemon.start()
-        let worker = try #require(Self.worker(of: daemon, pastChunks: 3), "\(daemon.log)")
-        try Self.crash(daemon, worker: worker)
+        let (daemon, source) = try Self.crashedDaemon(pastChunks: 3)
 
         try FileManager.default.removeItem(atPath: source)
         try daemon.add("chunky-vfr.mkv", as: "movie.mkv")
@@ -63,6 +59,30 @@ struct ChunkDaemonTests {
         #expect(job.framesEncoded == 160, "the new title's pictures")
         #expect(Media.decodesCleanly(daemon.library + "/movie.mkv"))
         #expect(daemon.files(in: daemon.temp).isEmpty, "\(daemon.files(in: daemon.temp))")
+    }
+
+    @Test("the chunks of a title deleted while the daemon was down are removed at start-up")
+    func deletedSourceChunksGo() throws {
+        let (daemon, source) = try Self.crashedDaemon(pastChunks: 2)
+        let folder = try #require(Self.chunkFolder(of: daemon), "the killed job's chunks are kept")
+
+        try FileManager.default.removeItem(atPath: source)
+        try daemon.start()
+        #expect(daemon.wait(timeout: 60) { !FileManager.default.fileExists(atPath: folder) }, "\(daemon.log)")
+        _ = try daemon.stop()
+        #expect(daemon.log.contains("removed the chunks of a title no job encodes any more"), "\(daemon.log)")
+        #expect(Self.chunkFolder(of: daemon) == nil, "\(daemon.files(in: daemon.temp))")
+    }
+
+    /// A daemon encoding chunky.mkv as movie.mkv, crashed (with its worker) once `chunks` chunks
+    /// are finished; and the source's path.
+    static func crashedDaemon(pastChunks chunks: Int) throws -> (DaemonHarness, String) {
+        let daemon = try DaemonHarness(config)
+        let source = try daemon.add("chunky.mkv", as: "movie.mkv")
+        try daemon.start()
+        let pid = try #require(Self.worker(of: daemon, pastChunks: chunks), "\(daemon.log)")
+        try Self.crash(daemon, worker: pid)
+        return (daemon, source)
     }
 
     /// The encode worker's pid once its chunk manifest records `chunks` finished chunks.

@@ -20,6 +20,9 @@ struct ChunkTests {
         #expect(chunks >= 4, "at least chunksPerWorker chunks per worker")
         #expect(one.notes.compactMap(Self.chunkCount).isEmpty)
         #expect(split.framesEncoded == one.framesEncoded)
+        // The join took the chunks' pictures by the source's packet times, without decoding the video again.
+        #expect(!split.notes.contains { $0.hasPrefix("the join decoded the video again") }, "\(split.notes)")
+        #expect(split.framesDecoded == one.framesDecoded)
 
         // Same pictures at the same times (VFR included), same streams, same audio and subtitle packets.
         #expect(try Self.packets(chunked, "v:0") == Self.packets(whole, "v:0"))

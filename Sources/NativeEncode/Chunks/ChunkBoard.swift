@@ -75,6 +75,16 @@ final class ChunkBoard: @unchecked Sendable {
         return error
     }
 
+    /// The join read the source's video packets for their times only, and they disagree with the
+    /// chunks' pictures (a corrupt packet, a repaired or missing timestamp): the join is run again
+    /// decoding the video, which judges the chunks. The workers go on meanwhile.
+    private(set) var timingMisfit: String?
+
+    func misfit(_ reason: String) -> EncodeError {
+        condition.withLock { if timingMisfit == nil { timingMisfit = reason } }
+        return .encoder("chunk join by packet times: \(reason)")
+    }
+
     /// Blocks until chunk `index` is finished; throws the run's failure (or cancellation) instead.
     func waitFor(_ index: Int) throws(EncodeError) {
         let outcome: EncodeError? = condition.withLock {

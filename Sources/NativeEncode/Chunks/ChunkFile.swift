@@ -2,14 +2,18 @@ import Foundation
 import LinuxSupport
 
 /// One encoded chunk on disk: the encoder's sequence header, then its temporal units in display
-/// order, each with the presentation time of the picture it encodes (to check the join against
-/// the source). Little-endian: magic, header length + bytes, then per unit pts, flags, length, bytes.
+/// order, each with the presentation time and duration of the picture it encodes (the join checks
+/// the times against the source and gives the muxer both). Little-endian: magic, header length +
+/// bytes, then per unit pts, duration, flags, length, bytes.
 enum ChunkFile {
-    static let magic = Array("AV1DCHK1".utf8)
+    static let magic = Array("AV1DCHK2".utf8)
+    /// pts, duration, flags, length.
+    private static let unitHeaderSize = 21
 
     /// One stored temporal unit.
     struct Unit {
         var pts: Int64
+        var duration: Int64
         var isKeyframe: Bool
         var bytes: [UInt8]
     }
@@ -39,8 +43,9 @@ enum ChunkFile {
 
         func append(_ unit: Unit) throws(EncodeError) {
             var record: [UInt8] = []
-            record.reserveCapacity(unit.bytes.count + 13)
+            record.reserveCapacity(unit.bytes.count + ChunkFile.unitHeaderSize)
             record.append(littleEndian: UInt64(bitPattern: unit.pts))
+            record.append(littleEndian: UInt64(bitPattern: unit.duration))
             record.append(unit.isKeyframe ? 1 : 0)
             record.append(littleEndian: UInt32(unit.bytes.count))
             record += unit.bytes
@@ -91,13 +96,14 @@ enum ChunkFile {
 
         /// The next unit; nil at the end. A unit cut short is damage, not an end.
         func next() throws(EncodeError) -> Unit? {
-            let fixed = (try? handle.read(upToCount: 13)).map { [UInt8]($0) } ?? []
+            let fixed = (try? handle.read(upToCount: ChunkFile.unitHeaderSize)).map { [UInt8]($0) } ?? []
             if fixed.isEmpty { return nil }
-            guard fixed.count == 13 else { throw .output("the chunk file \(path) is damaged") }
+            guard fixed.count == ChunkFile.unitHeaderSize else { throw .output("the chunk file \(path) is damaged") }
             let pts = Int64(bitPattern: UInt64(littleEndianBytes: Array(fixed[0..<8])))
-            let length = Int(UInt32(littleEndianBytes: Array(fixed[9..<13])))
+            let duration = Int64(bitPattern: UInt64(littleEndianBytes: Array(fixed[8..<16])))
+            let length = Int(UInt32(littleEndianBytes: Array(fixed[17..<21])))
             guard let bytes = Self.read(handle, count: length) else { throw .output("the chunk file \(path) is damaged") }
-            return Unit(pts: pts, isKeyframe: fixed[8] != 0, bytes: bytes)
+            return Unit(pts: pts, duration: duration, isKeyframe: fixed[16] != 0, bytes: bytes)
         }
 
         /// Exactly `count` bytes, or nil at (or cut short by) the end of the file.

@@ -8,7 +8,9 @@ import LinuxSupport
 final class ChunkFolder: @unchecked Sendable {
     /// What the folder holds, written atomically after each chunk is durable.
     struct Manifest: Codable, Equatable {
-        var version = 1
+        /// 2: chunk files carry each picture's duration (`ChunkFile.magic` AV1DCHK2).
+        static let currentVersion = 2
+        var version = currentVersion
         var source: FileIdentity
         /// The settings that shape the bitstream (`EncodeSettings.chunkKey`).
         var settings: EncodeSettings
@@ -42,7 +44,7 @@ final class ChunkFolder: @unchecked Sendable {
         let key = settings.chunkKey
         var note: String?
         if let earlier = readManifest(in: path) {
-            if earlier.source == source && earlier.settings == key {
+            if earlier.version == Manifest.currentVersion && earlier.source == source && earlier.settings == key {
                 let kept = earlier.finished.filter { OutputTarget.size(of: chunkPath($0.index, in: path)) == $0.bytes }
                 var resumed = earlier
                 resumed.finished = kept
@@ -51,7 +53,7 @@ final class ChunkFolder: @unchecked Sendable {
             }
             let why = earlier.source != source
                 ? "the source changed (\(source.differences(from: earlier.source).joined(separator: ", ")))"
-                : "the settings changed"
+                : earlier.settings != key ? "the settings changed" : "they were written by an older av1d"
             note = "\(earlier.finished.count) chunks of an earlier run were discarded and the encode started afresh: \(why)"
         }
         clear(path)

@@ -48,6 +48,7 @@ struct ChunkWorker: Sendable {
         case .failed(let error): throw error
         case .finished: throw board.reject("chunk \(index) holds no picture")
         case .passthrough: throw .encoder("a chunk worker was handed a packet of another stream")
+        case .videoTime: throw .encoder("a chunk worker was handed a packet time in place of a picture")
         }
         let config = Transcoder(settings: settings).encoderConfig(for: first, source: info, videoStream: videoStream,
                                                                   frameRate: frameRate, threads: cpus.count)
@@ -62,6 +63,7 @@ struct ChunkWorker: Sendable {
             case .picture(let picture): try chunk.send(picture, to: &encoder)
             case .failed(let error): throw error
             case .passthrough: throw .encoder("a chunk worker was handed a packet of another stream")
+            case .videoTime: throw .encoder("a chunk worker was handed a packet time in place of a picture")
             case .finished:
                 return try chunk.finish(&encoder, index: index)
             }
@@ -69,12 +71,12 @@ struct ChunkWorker: Sendable {
     }
 }
 
-/// Where a chunk's encoded pictures go: into its file, each with the presentation time of the
-/// picture it encodes (kept by the index it was sent to the encoder with).
+/// Where a chunk's encoded pictures go: into its file, each with the presentation time and duration
+/// of the picture it encodes (kept by the index it was sent to the encoder with).
 private struct ChunkSink: ~Copyable {
     let file: ChunkFile.Writer
     let board: ChunkBoard
-    private var pending: [Int64: Int64] = [:]
+    private var pending: [Int64: (pts: Int64, duration: Int64)] = [:]
     private var nextIndex: Int64 = 0
     private var frames = 0
 
@@ -84,7 +86,7 @@ private struct ChunkSink: ~Copyable {
     }
 
     mutating func send(_ picture: consuming Frame, to encoder: inout SvtEncoder) throws(EncodeError) {
-        pending[nextIndex] = picture.pointer.pointee.pts
+        pending[nextIndex] = (picture.pointer.pointee.pts, picture.pointer.pointee.pkt_duration)
         try encoder.send(picture, index: nextIndex)
         nextIndex += 1
         try encoder.drain { (packet) throws(EncodeError) in try keep(packet) }
@@ -99,10 +101,10 @@ private struct ChunkSink: ~Copyable {
     }
 
     private mutating func keep(_ packet: EncodedPacket) throws(EncodeError) {
-        guard let pts = pending.removeValue(forKey: packet.index) else {
+        guard let time = pending.removeValue(forKey: packet.index) else {
             throw .encoder("encoder returned a picture that was never sent (index \(packet.index))")
         }
-        try file.append(ChunkFile.Unit(pts: pts, isKeyframe: packet.isKeyframe, bytes: packet.bytes))
+        try file.append(ChunkFile.Unit(pts: time.pts, duration: time.duration, isKeyframe: packet.isKeyframe, bytes: packet.bytes))
         frames += 1
         board.encodedPicture(bytes: packet.bytes.count)
     }

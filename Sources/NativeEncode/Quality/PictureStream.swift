@@ -33,6 +33,7 @@ package struct PictureStream: ~Copyable {
             switch consume item {
             case .picture(let frame): return frame
             case .passthrough: continue
+            case .videoTime: continue
             case .finished: ended = true
             case .failed(let error): ended = true; throw error
             }
