@@ -56,7 +56,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var filmGrain = 0
     public var deinterlace = Deinterlace.auto
     /// Split titles into chunks encoded side by side and resumable after a restart: auto, off or a count.
-    public var chunked = ChunkMode.auto
+    /// Off by default while SVT-AV1 1.4.1 crashes now and then with several instances in one
+    /// process (issue 14); "auto" or a count opts in.
+    public var chunked = ChunkMode.off
     public var skipDynamicHDR = true
     public var exclude: [String] = []
     public var failedOutputRetentionDays = 7

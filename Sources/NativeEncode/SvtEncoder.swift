@@ -1,5 +1,6 @@
 import CFFmpeg
 import CSvtAv1
+import Foundation
 
 /// SVT-AV1 through its C API. Owns the encoder handle from `init_handle` to `deinit_handle`.
 package struct SvtEncoder: ~Copyable, AV1Encoder {
@@ -19,7 +20,14 @@ package struct SvtEncoder: ~Copyable, AV1Encoder {
         width >= 64 && height >= 64 && width % 2 == 0 && height % 2 == 0
     }
 
+    /// SVT-AV1 1.4.1 sets process-wide state (CPU dispatch tables, thread-group tables) when an
+    /// encoder is created or torn down; chunk workers create theirs concurrently, so those steps
+    /// take turns.
+    private static let lifecycle = NSLock()
+
     package init(_ config: VideoEncoderConfig) throws(EncodeError) {
+        Self.lifecycle.lock()
+        defer { Self.lifecycle.unlock() }
         var created: UnsafeMutablePointer<EbComponentType>?
         var parameters = EbSvtAv1EncConfiguration()
         try Self.check(svt_av1_enc_init_handle(&created, nil, &parameters), "init_handle")
@@ -235,6 +243,8 @@ package struct SvtEncoder: ~Copyable, AV1Encoder {
             // pictures are still in its pipeline, as when a chunk worker is stopped: run them out.
             Self.discardUntilEnd(handle)
         }
+        Self.lifecycle.lock()
+        defer { Self.lifecycle.unlock() }
         _ = svt_av1_enc_deinit(handle)
         _ = svt_av1_enc_deinit_handle(handle)
     }

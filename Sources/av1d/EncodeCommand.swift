@@ -133,8 +133,8 @@ struct EncodeOptions: ParsableArguments {
     @Option(name: .customLong("quality-tier"), help: "high or very_high (one SVT preset slower).")
     var qualityTier: QualityTier = .veryHigh
 
-    @Option(help: "Split the title into chunks encoded side by side: auto (long titles on CPUs with several L3 caches), off, or a worker count.")
-    var chunks: ChunkMode = .auto
+    @Option(help: "Split the title into chunks encoded side by side: auto (long titles on CPUs with several L3 caches), off (the default), or a worker count.")
+    var chunks: ChunkMode = .off
 
     @OptionGroup var quality: QualityTargetOptions
 

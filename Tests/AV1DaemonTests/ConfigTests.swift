@@ -42,9 +42,10 @@ struct ConfigTests {
         }
     }
 
-    @Test("chunked: \"auto\" by default, \"off\" or a worker count; it reaches the engine's settings")
+    @Test("chunked: \"off\" by default, \"auto\" or a worker count; it reaches the engine's settings")
     func chunked() throws {
-        #expect(DaemonConfig().chunked == .auto)
+        #expect(DaemonConfig().chunked == .off)
+        #expect(try DaemonConfig.parse("chunked = \"auto\"").encodeSettings.chunks == .auto)
         #expect(try DaemonConfig.parse("chunked = \"off\"").encodeSettings.chunks == .off)
         #expect(try DaemonConfig.parse("chunked = 4").encodeSettings.chunks == .workers(4))
         do { _ = try DaemonConfig.parse("chunked = 0", path: "c.toml") ; Issue.record("0 workers accepted") } catch {
