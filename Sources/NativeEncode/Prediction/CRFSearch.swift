@@ -36,6 +36,7 @@ public struct CRFSearch: Sendable {
         var bracket = CRFBracket(range: settings.crfRange, target: target, start: settings.resolvedCRF(height: height))
         var steps: [CRFSearchStep] = []
         var predictions: [Int: SizePrediction] = [:]
+        var streams: SourceStreamBytes?
         while case .tryCRF(let crf) = bracket.next {
             var stepSettings = settings
             stepSettings.crf = crf
@@ -45,7 +46,7 @@ public struct CRFSearch: Sendable {
                 sampleObserver = { sample, count, progress in observer(step, crf, sample, count, progress) }
             }
             let predicted = try SamplePredictor(settings: stepSettings).predict(
-                input: input, scratch: scratch, observer: sampleObserver, stop: stop)
+                input: input, scratch: scratch, streams: &streams, observer: sampleObserver, stop: stop)
             guard let prediction = predicted else { return .tooShort }
             guard let score = target.score(of: prediction) else {
                 return .unscorable(prediction.qualityNote ?? "the samples have no quality score")

@@ -20,6 +20,14 @@ public struct SamplePredictor: Sendable {
     /// and removed as they are read.
     public func predict(input: String, scratch: String, observer: SampleObserver? = nil,
                         stop: StopFlag = StopFlag()) throws(EncodeError) -> SizePrediction? {
+        var streams: SourceStreamBytes?
+        return try predict(input: input, scratch: scratch, streams: &streams, observer: observer, stop: stop)
+    }
+
+    /// The same, with the source's stream bytes (a read of the whole file, whatever the CRF)
+    /// counted once for every prediction that shares `streams`, as a CRF search's steps do.
+    func predict(input: String, scratch: String, streams: inout SourceStreamBytes?, observer: SampleObserver?,
+                 stop: StopFlag) throws(EncodeError) -> SizePrediction? {
         let before = UsageSample.now()
         let source = SourceInfo(try MediaInput(path: input))
         guard source.videoIndex != nil else { throw .nothingToDo(.noVideoStream) }
@@ -45,7 +53,8 @@ public struct SamplePredictor: Sendable {
             bytes = bytes + (try SampleBytes(path: path, source: SourcePictureBytes(path: input, segment: segment)))
             try quality.add(source: input, segment: segment, encoded: summary.output, bitDepth: settings.bitDepth)
         }
-        let streams = try SourceStreamBytes(path: input, durationSeconds: source.durationSeconds)
+        if streams == nil { streams = try SourceStreamBytes(path: input, durationSeconds: source.durationSeconds) }
+        guard let streams else { return nil }
         let after = UsageSample.now()
         return SizePrediction(
             samples: plan.segments.count, sampleSeconds: plan.sampleSeconds,
