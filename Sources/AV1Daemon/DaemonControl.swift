@@ -16,7 +16,7 @@ extension DaemonSnapshot.RunningJob {
                   progress: record.progress ?? 0, fps: record.fps, eta: record.eta, cpus: record.cpus,
                   cpuCount: record.cpus.flatMap(CPUSet.init(list:))?.count ?? 0, rssBytes: record.rssBytes,
                   framesEncoded: record.framesEncoded, framesTotal: record.framesTotal,
-                  encodedBytes: record.encodedBytes, startedAt: record.startedAt)
+                  encodedBytes: record.encodedBytes, startedAt: record.startedAt, chunks: record.chunks)
     }
 }
 

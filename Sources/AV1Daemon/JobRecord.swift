@@ -87,6 +87,8 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var rssBytes: Int?
     public var peakRssBytes: Int?
     public var workerPid: Int32?
+    /// A chunked title's chunks and chunk workers, while it runs.
+    public var chunks: ChunkProgress?
 
     public var attempt: Int
     public var replaceStep: ReplaceStep?
@@ -114,6 +116,7 @@ public struct JobRecord: Codable, Sendable, Equatable {
         speedBps = nil
         rssBytes = nil
         workerPid = nil
+        chunks = nil
     }
 }
 

@@ -351,9 +351,7 @@ public struct Replacer: Sendable {
     }
 
     private func save(_ job: JobRecord) throws(ReplaceError) {
-        do { try store.save(job) } catch let error as SystemError { throw .system(error) } catch {
-            throw .system(SystemError("write job record", path: job.id, code: EIO))
-        }
+        do { try store.save(job) } catch { throw .system(error) }
     }
 
     private func record(_ job: JobRecord, step: ReplaceStep) throws(ReplaceError) {

@@ -160,6 +160,7 @@ extension Supervisor {
             job.record.framesEncoded = progress.framesEncoded
             job.record.framesTotal = progress.framesTotal
             job.record.encodedBytes = progress.outputBytes
+            job.record.chunks = progress.chunks
             job.record.speedBps = progress.elapsedSeconds > 0 ? Double(progress.outputBytes) / progress.elapsedSeconds : nil
             job.record.rssBytes = job.worker.residentBytes
             job.record.peakRssBytes = max(job.record.peakRssBytes ?? 0, job.record.rssBytes ?? 0)

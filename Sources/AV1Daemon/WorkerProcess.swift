@@ -81,7 +81,8 @@ public final class WorkerProcess: @unchecked Sendable {
     }
 
     /// Resident memory of the worker now.
-    public var residentBytes: Int { ProcessMemory.currentRSS(pid: pid) }
+    /// With its chunk worker processes, if it runs any.
+    public var residentBytes: Int { ProcessMemory.treeRSS(pid: pid) }
 
     public func signal(_ number: Int32) {
         if process.isRunning { kill(pid, number) }

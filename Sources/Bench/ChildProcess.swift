@@ -120,14 +120,3 @@ private final class OutcomeSlots: @unchecked Sendable {
         lock.withLock { slots.map { $0 ?? ChildOutcome(exitStatus: nil, wallSeconds: 0, cpuSeconds: 0, peakRSSBytes: 0) } }
     }
 }
-
-/// A NULL-terminated array of C strings (`argv`, `envp`) that lives as long as this value.
-private struct CStrings: ~Copyable {
-    let pointers: [UnsafeMutablePointer<CChar>?]
-
-    init(_ strings: [String]) {
-        pointers = strings.map { strdup($0) } + [nil]
-    }
-
-    deinit { pointers.forEach { free($0) } }
-}

@@ -117,3 +117,7 @@ int av1d_malloc_set_mmap_threshold(int bytes) {
 size_t av1d_malloc_mapped_bytes(void) {
     return mallinfo2().hblkhd;
 }
+
+int av1d_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}

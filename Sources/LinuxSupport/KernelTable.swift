@@ -31,6 +31,22 @@ public enum ProcessMemory {
     /// Current resident set size (VmRSS) in bytes; 0 once the process is gone.
     public static func currentRSS(pid: Int32? = nil) -> Int { field("VmRSS", pid: pid) }
 
+    /// Current resident set size of a process and all its descendants together (a chunked
+    /// encode's workers are processes of its own); 0 once it is gone. Shared pages (the
+    /// libraries) count once per process: the sum errs high, as a memory limit should.
+    public static func treeRSS(pid: Int32) -> Int {
+        children(of: pid).reduce(currentRSS(pid: pid)) { $0 + treeRSS(pid: $1) }
+    }
+
+    /// The processes `pid`'s threads started, from /proc/PID/task/TID/children.
+    public static func children(of pid: Int32) -> [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.flatMap { task -> [Int32] in
+            let list = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)
+            return list?.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? []
+        }
+    }
+
     private static func field(_ name: String, pid: Int32?) -> Int {
         let table = KernelTable(contentsOf: "/proc/\(pid.map(String.init) ?? "self")/status")
         return table?[name].map(Int.init) ?? 0

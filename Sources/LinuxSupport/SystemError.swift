@@ -2,7 +2,7 @@ import Glibc
 
 /// A failed system call: what was attempted, on which path, and the errno the kernel gave, so
 /// callers can tell a full disk (`ENOSPC`) from a permission problem (`EACCES`).
-public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable, Codable {
     public let operation: String
     public let path: String?
     public let code: Int32

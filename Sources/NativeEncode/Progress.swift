@@ -11,12 +11,30 @@ public struct EncodeProgress: Sendable, Codable {
     public var outputBytes: Int64
     /// Seconds left at the current speed; nil until there is a speed to go by.
     public var etaSeconds: Double?
+    /// A chunked encode's chunks and workers; nil for a title encoded in one piece.
+    public var chunks: ChunkProgress?
 
     /// 0...1; stays below 1 until the encode has really finished.
     public var fraction: Double {
         guard framesTotal > 0 else { return 0 }
         return min(Double(framesEncoded) / Double(framesTotal), 0.999)
     }
+}
+
+/// Where a chunked title stands: its chunks, and what each chunk worker is doing.
+public struct ChunkProgress: Sendable, Codable, Equatable {
+    public struct Worker: Sendable, Codable, Equatable {
+        /// The CPUs the worker's process is confined to ("0-7").
+        public var cpus: String
+        /// The chunk it is encoding; nil between chunks or once none is left.
+        public var chunk: Int?
+        /// Its process, while it runs.
+        public var pid: Int32?
+    }
+
+    public var total: Int
+    public var finished: Int
+    public var workers: [Worker]
 }
 
 /// Receives progress from the encode thread; must return quickly.
@@ -41,7 +59,7 @@ struct ProgressMeter {
 
     var elapsed: Double { Date().timeIntervalSince(start) }
 
-    mutating func update(frames: Int, outputBytes: Int64, force: Bool = false) {
+    mutating func update(frames: Int, outputBytes: Int64, chunks: ChunkProgress? = nil, force: Bool = false) {
         guard let observer else { return }
         let now = Date()
         guard force || now.timeIntervalSince(lastReport) >= interval else { return }
@@ -51,6 +69,6 @@ struct ProgressMeter {
         let remaining = max(framesTotal - frames, 0)
         let eta: Double? = fps > 0 && frames - baseline >= 2 ? Double(remaining) / fps : nil
         observer(EncodeProgress(framesEncoded: frames, framesTotal: max(framesTotal, frames), elapsedSeconds: elapsed,
-                                fps: fps, outputBytes: outputBytes, etaSeconds: eta))
+                                fps: fps, outputBytes: outputBytes, etaSeconds: eta, chunks: chunks))
     }
 }

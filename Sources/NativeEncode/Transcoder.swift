@@ -45,7 +45,10 @@ public struct Transcoder: Sendable {
                     summary.notes.append("the join decoded the video again: the chunks' pictures did not match the source's packet times (\(misfit))")
                 }
                 run.end(succeeded: true)
+                // The workers are processes of their own: their memory is this title's too.
+                summary.peakRSSBytes += run.workersPeakRSSBytes
                 summary.notes += [run.note, "encoded in \(run.board.plan.count) chunks by \(run.workers) workers"].compactMap { $0 }
+                summary.notes += run.board.retries
                 return summary
             } catch {
                 run.end(succeeded: false)

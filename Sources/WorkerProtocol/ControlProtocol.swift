@@ -21,10 +21,12 @@ public struct DaemonSnapshot: Codable, Sendable {
         public var framesTotal: Int?
         public var encodedBytes: Int64?
         public var startedAt: Date?
+        /// A chunked title's chunks and what each chunk worker is doing.
+        public var chunks: ChunkProgress?
 
         public init(id: String, sourcePath: String, stage: String, progress: Double, fps: Double?, eta: Double?,
                     cpus: String?, cpuCount: Int, rssBytes: Int?, framesEncoded: Int?, framesTotal: Int?,
-                    encodedBytes: Int64?, startedAt: Date?) {
+                    encodedBytes: Int64?, startedAt: Date?, chunks: ChunkProgress? = nil) {
             self.id = id
             self.sourcePath = sourcePath
             self.stage = stage
@@ -38,6 +40,7 @@ public struct DaemonSnapshot: Codable, Sendable {
             self.framesTotal = framesTotal
             self.encodedBytes = encodedBytes
             self.startedAt = startedAt
+            self.chunks = chunks
         }
     }
 

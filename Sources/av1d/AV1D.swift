@@ -1,16 +1,23 @@
 import ArgumentParser
 import AV1Daemon
 import Foundation
+import NativeEncode
 
 @main
 struct AV1D: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "av1d",
         abstract: "Re-encodes media libraries to AV1, in process, without losing a file.",
-        subcommands: [RunCommand.self, EncodeCommand.self, ScanCommand.self, StatusCommand.self, WorkerCommand.self,
+        subcommands: [RunCommand.self, EncodeCommand.self, ScanCommand.self, StatusCommand.self, WorkerCommand.self, ChunkWorkerCommand.self,
                       TopologyCommand.self, TopCommand.self, BenchCommand.self],
         // `av1d --config FILE` runs the daemon: the users' unit files call it that way.
         defaultSubcommand: RunCommand.self)
+
+    static func main() {
+        // Chunked encodes run their chunk workers as processes of this same program.
+        ChunkWorkerProcess.executable = SelfExecutable.path
+        main(nil)
+    }
 }
 
 /// `--config`, shared by the commands that read the daemon's configuration.

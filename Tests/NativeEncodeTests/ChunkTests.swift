@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LinuxSupport
 import NativeEncode
 import Testing
@@ -9,8 +10,12 @@ import Testing
 /// source or the settings changed.
 @Suite("Chunked encoding")
 struct ChunkTests {
+    init() {
+        // Chunk workers are processes of the av1d program, built beside this test bundle.
+        ChunkWorkerProcess.executable = Binaries.av1d
+    }
+
     @Test("a chunked encode equals a one-piece encode: frames, timestamps, streams, sync, keyframes, clean decode",
-          .enabled(if: ChunkedRuns.enabled, "SVT-AV1 1.4.1 crashes in about one chunked run in three; AV1D_TEST_CHUNKS=1 runs it"),
           arguments: ["chunky.mkv", "chunky-vfr.mkv"])
     func chunkedEqualsOnePiece(name: String) throws {
         let scratch = try Scratch()
@@ -47,8 +52,7 @@ struct ChunkTests {
         #expect(Set(scratch.contents) == ["whole.mkv", "chunked.mkv"], "no chunk folder left behind")
     }
 
-    @Test("an interrupted chunked encode keeps its finished chunks; the next run continues from them",
-          .enabled(if: ChunkedRuns.enabled, "SVT-AV1 1.4.1 crashes in about one chunked run in three; AV1D_TEST_CHUNKS=1 runs it"))
+    @Test("an interrupted chunked encode keeps its finished chunks; the next run continues from them")
     func resumesFromFinishedChunks() throws {
         let scratch = try Scratch()
         let folder = scratch.path("chunks"), output = scratch.path("out.mkv")
@@ -70,8 +74,7 @@ struct ChunkTests {
         #expect(!FileManager.default.fileExists(atPath: folder), "a finished title's chunks are removed")
     }
 
-    @Test("a source changed after the interruption is not resumed from its old chunks, and the summary says so",
-          .enabled(if: ChunkedRuns.enabled, "SVT-AV1 1.4.1 crashes in about one chunked run in three; AV1D_TEST_CHUNKS=1 runs it"))
+    @Test("a source changed after the interruption is not resumed from its old chunks, and the summary says so")
     func changedSourceStartsAfresh() throws {
         let scratch = try Scratch()
         let input = scratch.path("title.mkv"), folder = scratch.path("chunks"), output = scratch.path("out.mkv")
@@ -89,8 +92,7 @@ struct ChunkTests {
         #expect(try OutputVerifier.verify(path: output, summary: summary).frames == 160)
     }
 
-    @Test("changed settings start afresh too",
-          .enabled(if: ChunkedRuns.enabled, "SVT-AV1 1.4.1 crashes in about one chunked run in three; AV1D_TEST_CHUNKS=1 runs it"))
+    @Test("changed settings start afresh too")
     func changedSettingsStartAfresh() throws {
         let scratch = try Scratch()
         let folder = scratch.path("chunks"), output = scratch.path("out.mkv")
@@ -100,6 +102,30 @@ struct ChunkTests {
         let summary = try Transcoder(settings: changed).encode(input: Fixtures.path("chunky.mkv"), output: output, chunkFolder: folder)
         #expect(summary.notes.contains { $0.contains("discarded") && $0.contains("the settings changed") }, "\(summary.notes)")
         #expect(summary.crf == 45)
+    }
+
+    @Test("a chunk worker process that crashes costs its chunk only: the chunk is encoded again and the title is whole")
+    func crashedWorkerCostsOneChunk() throws {
+        let scratch = try Scratch()
+        let whole = scratch.path("whole.mkv"), chunked = scratch.path("chunked.mkv")
+        let one = try Transcoder(settings: fastSettings { $0.chunks = .off }).encode(input: Fixtures.path("chunky.mkv"), output: whole)
+        // Progress names each worker's process and chunk: the first worker seen mid-chunk gets
+        // SIGSEGV, as from a crash inside the encoder.
+        let crashed = Mutex<Int32?>(nil)
+        let split = try Transcoder(settings: Self.slowerSettings).encode(input: Fixtures.path("chunky.mkv"), output: chunked, observer: { progress in
+            guard let worker = progress.chunks?.workers.first(where: { $0.chunk != nil && $0.pid != nil }),
+                  progress.framesEncoded >= 5 else { return }
+            crashed.withLock { pid in
+                guard pid == nil else { return }
+                pid = worker.pid
+                kill(worker.pid!, SIGSEGV)
+            }
+        })
+        #expect(crashed.withLock { $0 } != nil, "no chunk worker was seen at work")
+        #expect(split.notes.contains { $0.contains("was encoded again: its worker process killed by signal 11") }, "\(split.notes)")
+        #expect(split.framesEncoded == one.framesEncoded)
+        #expect(try Self.packets(chunked, "v:0").map(\.pts) == Self.packets(whole, "v:0").map(\.pts))
+        #expect(try OutputVerifier.verify(path: chunked, summary: split).frames == one.framesEncoded)
     }
 
     @Test("--chunks: auto, off or a count; JSON carries the same")

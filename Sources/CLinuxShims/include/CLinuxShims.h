@@ -15,6 +15,10 @@ int av1d_get_thread_affinity(pid_t tid, int *out, int capacity);
 /// instant, so a worker forked meanwhile cannot inherit it. Glibc's Swift module hides accept4.
 int av1d_accept_cloexec(int fd);
 
+/// pipe2(fds, O_CLOEXEC): both ends close-on-exec from their first instant, so a process spawned
+/// meanwhile by another thread cannot inherit them. Glibc's Swift module hides pipe2.
+int av1d_pipe_cloexec(int fds[2]);
+
 /// statfs(path)->f_type: the file system's magic number (linux/magic.h), or -1 with errno set.
 /// Glibc's Swift module does not export sys/vfs.h.
 long av1d_filesystem_magic(const char *path);

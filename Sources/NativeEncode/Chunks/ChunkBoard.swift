@@ -17,6 +17,10 @@ final class ChunkBoard: @unchecked Sendable {
     private var meter: ProgressMeter
     private var framesDone: Int
     private var bytesDone: Int64
+    /// Said in the summary: chunks encoded again after their worker process died.
+    private(set) var retries: [String] = []
+    /// What each worker is doing, for progress reports.
+    private var workers: [ChunkProgress.Worker] = []
 
     init(folder: ChunkFolder, framesTotal: Int, observer: ProgressObserver?, stop: StopFlag) {
         self.folder = folder
@@ -45,7 +49,30 @@ final class ChunkBoard: @unchecked Sendable {
         condition.withLock {
             framesDone += 1
             bytesDone += Int64(bytes)
-            meter.update(frames: framesDone, outputBytes: bytesDone)
+            meter.update(frames: framesDone, outputBytes: bytesDone, chunks: chunkProgress)
+        }
+    }
+
+    /// Worker `number` (on `cpus`) is at `chunk` in process `pid`; nil chunk: between chunks or done.
+    func worker(_ number: Int, cpus: String, chunk: Int?, pid: Int32?) {
+        condition.withLock {
+            while workers.count <= number { workers.append(ChunkProgress.Worker(cpus: "", chunk: nil, pid: nil)) }
+            workers[number] = ChunkProgress.Worker(cpus: cpus, chunk: chunk, pid: pid)
+        }
+    }
+
+    /// Call with the lock held.
+    private var chunkProgress: ChunkProgress {
+        ChunkProgress(total: plan.count, finished: done.count, workers: workers)
+    }
+
+    /// A worker process died in the middle of chunk `index` (`how`): its pictures are taken
+    /// back from the progress, and the chunk will be encoded again.
+    func retry(_ index: Int, after how: String, pictures: Int, bytes: Int) {
+        condition.withLock {
+            framesDone -= pictures
+            bytesDone -= Int64(bytes)
+            retries.append("chunk \(index + 1) was encoded again: its worker process \(how)")
         }
     }
 

@@ -1,111 +1,117 @@
-import CFFmpeg
+import Foundation
 import LinuxSupport
 
-/// One chunk worker: a thread confined to its own CPU set that takes chunks off the board in
-/// order and encodes each with its own decoder and its own SVT-AV1 instance, into a chunk file.
+/// One chunk worker, seen from the job: a thread that keeps one `av1d chunk-worker` process
+/// (confined to the worker's CPU set) busy with chunks off the board, in order, and records each
+/// chunk the process finishes. A process that dies without finishing its chunk (a crash inside
+/// the encoder) costs that chunk, which a new process encodes again; a chunk that ends
+/// `attemptsPerChunk` processes fails the job.
 struct ChunkWorker: Sendable {
-    let source: String
-    let settings: EncodeSettings
-    let cpus: CPUSet
+    static let attemptsPerChunk = 2
+
+    /// This worker's place among the run's workers.
+    let number: Int
+    let executable: String
+    let setup: ChunkWorkerSetup
     let board: ChunkBoard
+    let processes: ChunkProcessList
 
     /// Runs until no chunk is left or the run stops; a failure is handed to the board.
     func run() {
+        var process: ChunkWorkerProcess?
+        defer {
+            board.worker(number, cpus: setup.cpus, chunk: nil, pid: nil)
+            if let process {
+                process.finish()
+                processes.ended(process, worker: number)
+            }
+        }
         do throws(EncodeError) {
-            // Before anything starts: the decoder's and the encoder's threads inherit this thread's CPUs.
-            try EncodeError.system { () throws(SystemError) in try CPUAffinity.confineThread(to: cpus) }
             while let index = board.claim() {
-                try board.finished(try encode(index))
+                let window = board.plan.window(index)
+                let task = ChunkTask(index: index, start: window.start, end: window.end, path: board.folder.chunkPath(index))
+                var attempt = 1
+                while true {
+                    let current: ChunkWorkerProcess
+                    if let process { current = process } else { current = try start() }
+                    process = current
+                    board.worker(number, cpus: setup.cpus, chunk: index, pid: current.pid)
+                    var counted = (pictures: 0, bytes: 0)
+                    let outcome = current.encode(task) { bytes in
+                        counted.pictures += 1
+                        counted.bytes += bytes
+                        board.encodedPicture(bytes: bytes)
+                    }
+                    switch outcome {
+                    case .finished(let chunk):
+                        try board.finished(chunk)
+                    case .failed(.mismatch(let reason)):
+                        throw board.reject(reason)
+                    case .failed(let failure):
+                        throw failure.encodeError
+                    case .died(let how):
+                        processes.ended(current, worker: number)
+                        process = nil
+                        if board.stop.isRaised { return }
+                        guard attempt < Self.attemptsPerChunk else {
+                            throw .encoder("chunk \(index + 1): its worker process \(how), \(attempt) times")
+                        }
+                        attempt += 1
+                        board.retry(index, after: how, pictures: counted.pictures, bytes: counted.bytes)
+                        continue
+                    }
+                    break
+                }
             }
         } catch {
             board.fail(error)
         }
     }
 
-    /// Decodes the pictures of chunk `index` from the keyframe it starts at and encodes them.
-    private func encode(_ index: Int) throws(EncodeError) -> ChunkFolder.FinishedChunk {
-        let input = try MediaInput(path: source, stop: board.stop)
-        let info = SourceInfo(input)
-        guard let videoIndex = info.videoIndex else { throw .nothingToDo(.noVideoStream) }
-        let videoStream = input.stream(videoIndex)
-        let frameRate = SourceInfo.nominalFrameRate(of: videoStream)
-        let frameDuration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), videoStream.pointee.time_base)
-        let bounds = board.plan.window(index)
-        let window = SegmentWindow(startPts: bounds.start, endPts: bounds.end, input: input, videoIndex: videoIndex)
-        let decoder = try VideoDecoder(stream: videoStream, threads: 0)
-        let stage = DecodeStage(input: input, decoder: decoder, converter: PixelConverter(bitDepth: settings.bitDepth),
-                                converters: StreamConverters(), videoIndex: videoIndex, copiedStreams: [],
-                                nominalFrameDuration: frameDuration, window: window, deinterlace: settings.deinterlace)
-        let stop = board.stop
-        let decoding = DecodeThread(stage, depth: settings.queueDepth, name: "av1d-chunk-decode", stop: stop)
-        let queue = decoding.queue
-        defer { decoding.close() }
-
-        guard let item = queue.pop() else { throw .cancelled }
-        let first: Frame
-        switch consume item {
-        case .picture(let picture): first = picture
-        case .failed(let error): throw error
-        case .finished: throw board.reject("chunk \(index) holds no picture")
-        case .passthrough: throw .encoder("a chunk worker was handed a packet of another stream")
-        case .videoTime: throw .encoder("a chunk worker was handed a packet time in place of a picture")
+    private func start() throws(EncodeError) -> ChunkWorkerProcess {
+        let process = try EncodeError.system { () throws(SystemError) in
+            try ChunkWorkerProcess(executable: executable, setup: setup)
         }
-        let config = Transcoder(settings: settings).encoderConfig(for: first, source: info, videoStream: videoStream,
-                                                                  frameRate: frameRate, threads: cpus.count)
-        var encoder = try SvtEncoder(config)
-        var chunk = ChunkSink(file: try ChunkFile.Writer(path: board.folder.chunkPath(index), sequenceHeader: encoder.sequenceHeader),
-                              board: board)
-        try chunk.send(first, to: &encoder)
-        while true {
-            guard let item = queue.pop() else { throw .cancelled }
-            if stop.isRaised { throw .cancelled }
-            switch consume item {
-            case .picture(let picture): try chunk.send(picture, to: &encoder)
-            case .failed(let error): throw error
-            case .passthrough: throw .encoder("a chunk worker was handed a packet of another stream")
-            case .videoTime: throw .encoder("a chunk worker was handed a packet time in place of a picture")
-            case .finished:
-                return try chunk.finish(&encoder, index: index)
-            }
-        }
+        processes.add(process)
+        return process
     }
 }
 
-/// Where a chunk's encoded pictures go: into its file, each with the presentation time and duration
-/// of the picture it encodes (kept by the index it was sent to the encoder with).
-private struct ChunkSink: ~Copyable {
-    let file: ChunkFile.Writer
-    let board: ChunkBoard
-    private var pending: [Int64: (pts: Int64, duration: Int64)] = [:]
-    private var nextIndex: Int64 = 0
-    private var frames = 0
+/// The chunk worker processes of one run, so that stopping the run ends them all at once, and
+/// what they used.
+final class ChunkProcessList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running: [ObjectIdentifier: ChunkWorkerProcess] = [:]
+    private var stopped = false
+    /// The highest peak of the processes each worker ran (they run one after another).
+    private var peaks: [Int: Int] = [:]
 
-    init(file: ChunkFile.Writer, board: ChunkBoard) {
-        self.file = file
-        self.board = board
-    }
-
-    mutating func send(_ picture: consuming Frame, to encoder: inout SvtEncoder) throws(EncodeError) {
-        pending[nextIndex] = (picture.pointer.pointee.pts, picture.pointer.pointee.pkt_duration)
-        try encoder.send(picture, index: nextIndex)
-        nextIndex += 1
-        try encoder.drain { (packet) throws(EncodeError) in try keep(packet) }
-    }
-
-    /// Drains the encoder, then makes the file durable: the chunk is done.
-    mutating func finish(_ encoder: inout SvtEncoder, index: Int) throws(EncodeError) -> ChunkFolder.FinishedChunk {
-        try encoder.finish { (packet) throws(EncodeError) in try keep(packet) }
-        guard pending.isEmpty else { throw .encoder("\(pending.count) pictures of chunk \(index) never came back from the encoder") }
-        try file.commit()
-        return ChunkFolder.FinishedChunk(index: index, frames: frames, bytes: OutputTarget.size(of: file.path))
-    }
-
-    private mutating func keep(_ packet: EncodedPacket) throws(EncodeError) {
-        guard let time = pending.removeValue(forKey: packet.index) else {
-            throw .encoder("encoder returned a picture that was never sent (index \(packet.index))")
+    func add(_ process: ChunkWorkerProcess) {
+        let late = lock.withLock {
+            if !stopped { running[ObjectIdentifier(process)] = process }
+            return stopped
         }
-        try file.append(ChunkFile.Unit(pts: time.pts, duration: time.duration, isKeyframe: packet.isKeyframe, bytes: packet.bytes))
-        frames += 1
-        board.encodedPicture(bytes: packet.bytes.count)
+        // Started while the run was being stopped: it goes too.
+        if late { process.kill() }
+    }
+
+    /// A process has ended (and was reaped).
+    func ended(_ process: ChunkWorkerProcess, worker: Int) {
+        lock.withLock {
+            running.removeValue(forKey: ObjectIdentifier(process))
+            peaks[worker] = max(peaks[worker] ?? 0, process.peakRSSBytes)
+        }
+    }
+
+    /// The workers' peak memory together: each worker's processes run one after another, the
+    /// workers side by side.
+    var peakRSSBytes: Int { lock.withLock { peaks.values.reduce(0, +) } }
+
+    func killAll() {
+        let all = lock.withLock {
+            stopped = true
+            return Array(running.values)
+        }
+        for process in all { process.kill() }
     }
 }

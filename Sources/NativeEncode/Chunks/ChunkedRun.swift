@@ -3,12 +3,14 @@ import Foundation
 import LinuxSupport
 
 /// The chunk workers of one title, started before the join pass and running beside it: one
-/// thread per CPU set, each taking chunks off the board in order.
+/// `av1d chunk-worker` process per CPU set (see `ChunkEncoder` for why not threads), each kept
+/// busy with chunks off the board, in order, by a thread of this process.
 final class ChunkedRun {
     let board: ChunkBoard
     /// A folder the caller named (to resume from later) outlives a failed run; a temporary one does not.
     private let callerFolder: Bool
     private var threads: [PipelineThread]
+    private let processes = ChunkProcessList()
 
     /// Chunks, or one piece (with the reason when chunks were asked for by count).
     enum Decision {
@@ -21,6 +23,9 @@ final class ChunkedRun {
     static func start(input: String, output: String, settings: EncodeSettings, cpus: CPUSet, folder: String?,
                       observer: ProgressObserver?, stop: StopFlag) throws(EncodeError) -> Decision {
         guard settings.segment == nil, settings.encoder != .aom, settings.chunks != .off else { return .whole(note: nil) }
+        guard let executable = ChunkWorkerProcess.executable else {
+            return .whole(note: settings.chunks == .auto ? nil : "encoded in one piece: no chunk worker program here")
+        }
         let probe = try MediaInput(path: input, stop: stop)
         let source = SourceInfo(probe)
         // Nothing to do, or nothing to split: the one-piece path says why in its own words.
@@ -45,25 +50,34 @@ final class ChunkedRun {
             return .whole(note: settings.chunks == .auto ? nil : "encoded in one piece: the source cannot be split, \(reason)")
         case .success(let chunkFolder):
             let board = ChunkBoard(folder: chunkFolder, framesTotal: source.estimatedFrames, observer: observer, stop: stop)
-            return .chunked(ChunkedRun(board: board, sets: sets, input: input, settings: settings, callerFolder: folder != nil))
+            // A chunk worker that died makes writes to its pipe fail with EPIPE instead of a signal.
+            signal(SIGPIPE, SIG_IGN)
+            return .chunked(ChunkedRun(board: board, sets: sets, input: input, settings: settings, executable: executable,
+                                       callerFolder: folder != nil))
         }
     }
 
-    private init(board: ChunkBoard, sets: [CPUSet], input: String, settings: EncodeSettings, callerFolder: Bool) {
+    private init(board: ChunkBoard, sets: [CPUSet], input: String, settings: EncodeSettings, executable: String,
+                 callerFolder: Bool) {
         self.board = board
         self.callerFolder = callerFolder
+        let processes = self.processes
         threads = sets.enumerated().map { number, cpus in
-            let worker = ChunkWorker(source: input, settings: settings, cpus: cpus, board: board)
+            let worker = ChunkWorker(number: number, executable: executable, setup: ChunkWorkerSetup(source: input, settings: settings, cpus: "\(cpus)"),
+                                     board: board, processes: processes)
             return PipelineThread(name: "av1d-chunk-\(number)") { worker.run() }
         }
     }
 
     var workers: Int { threads.count }
+    /// The chunk worker processes' peak memory together (complete once the run has ended).
+    var workersPeakRSSBytes: Int { processes.peakRSSBytes }
     var note: String? { board.folder.note }
 
     /// Stops the workers (if any still run) and waits for them.
     func stopAndJoin() {
         board.stop.raise()
+        processes.killAll()
         for thread in threads { thread.join() }
     }
 

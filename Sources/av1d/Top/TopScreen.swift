@@ -159,6 +159,13 @@ struct TopScreen {
             fields.append(("CPUs", "\(job.cpus ?? "?") (\(job.cpuCount))"))
             fields.append(("memory", "RSS \(job.rssText)"))
             if let encoded = job.encodedBytes { fields.append(("output", Format.bytes(encoded) + " so far")) }
+            if let chunks = job.chunks {
+                fields.append(("chunks", "\(chunks.finished) of \(chunks.total) done, \(chunks.workers.count) workers"))
+                for (number, worker) in chunks.workers.enumerated() {
+                    let doing = worker.chunk.map { "chunk \($0 + 1)" } ?? "idle"
+                    fields.append(("worker \(number + 1)", "\(doing) on CPUs \(worker.cpus)" + (worker.pid.map { " (pid \($0))" } ?? "")))
+                }
+            }
             if let started = job.startedAt {
                 fields.append(("started", started.formatted(Self.timestamp) + ", " + Format.seconds(now.timeIntervalSince(started)) + " ago"))
             }
