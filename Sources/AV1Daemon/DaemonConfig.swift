@@ -58,7 +58,7 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Split titles into chunks encoded side by side and resumable after a restart: auto, off or a count.
     /// Off by default while SVT-AV1 1.4.1 crashes now and then with several instances in one
     /// process (issue 14); "auto" or a count opts in.
-    public var chunked = ChunkMode.off
+    public var chunked = ChunkMode.auto
     public var skipDynamicHDR = true
     public var exclude: [String] = []
     public var failedOutputRetentionDays = 7

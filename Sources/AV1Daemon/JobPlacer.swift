@@ -111,7 +111,9 @@ struct JobPlacer {
     /// engine's own rule.
     func chunkWorkers(for probe: ProbeFacts, on cpus: CPUSet, config: DaemonConfig) -> Int {
         let domains = ChunkRule.cacheDomains(of: cpus, sysfsRoot: (sysfsRoot as NSString).appendingPathComponent("sys"))
-        return ChunkRule.workerSets(mode: config.chunked, cpus: cpus, titleSeconds: probe.durationSeconds, domains: domains)?.count ?? 1
+        // The daemon keeps every job's chunks for a later run (`<temp_output_dir>/chunks-*`).
+        return ChunkRule.workerSets(mode: config.chunked, cpus: cpus, titleSeconds: probe.durationSeconds, domains: domains,
+                                    resumable: true)?.count ?? 1
     }
 
     /// A running job's resident memory, measured.

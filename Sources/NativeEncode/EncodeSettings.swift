@@ -70,7 +70,7 @@ public struct EncodeSettings: Sendable, Codable, Equatable {
     /// Encode only this stretch of the video (benchmarks); nil means the whole file.
     public var segment: Segment?
     /// Whether the title is split into chunks encoded side by side (and resumable).
-    public var chunks: ChunkMode = .off
+    public var chunks: ChunkMode = .auto
     /// Search the CRF per title on samples for this quality (`CRFSearch`), starting from `crf`
     /// (or the quality table's); nil encodes at that CRF.
     public var qualityTarget: QualityTarget?

@@ -47,7 +47,7 @@ public struct Transcoder: Sendable {
                 run.end(succeeded: true)
                 // The workers are processes of their own: their memory is this title's too.
                 summary.peakRSSBytes += run.workersPeakRSSBytes
-                summary.notes += [run.note, "encoded in \(run.board.plan.count) chunks by \(run.workers) workers"].compactMap { $0 }
+                summary.notes += [run.note, "encoded in \(run.board.plan.count) chunks by \(run.workers) worker\(run.workers == 1 ? "" : "s")"].compactMap { $0 }
                 summary.notes += run.board.retries
                 return summary
             } catch {
@@ -89,8 +89,9 @@ public struct Transcoder: Sendable {
         let frameRate = SourceInfo.nominalFrameRate(of: videoStream)
         let frameDuration = av_rescale_q(1, AVRational(num: frameRate.den, den: frameRate.num), videoStream.pointee.time_base)
 
-        let decoder = try VideoDecoder(stream: videoStream, threads: 0)
         let reading: VideoReading = chunks != nil && !joinDecodes ? .timesAfterFirstPicture : .pictures
+        // A join by packet times decodes one picture: a decoder thread per CPU would only hold memory.
+        let decoder = try VideoDecoder(stream: videoStream, threads: reading == .pictures ? 0 : 1)
         var session = MuxSession(muxer: muxer, mapping: mapping, inputTimeBases: timeBases, videoInputIndex: videoIndex,
                                  meter: ProgressMeter(framesTotal: settings.segment?.frames ?? source.estimatedFrames,
                                                       observer: observer))

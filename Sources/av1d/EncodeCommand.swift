@@ -133,8 +133,8 @@ struct EncodeOptions: ParsableArguments {
     @Option(name: .customLong("quality-tier"), help: "high or very_high (one SVT preset slower).")
     var qualityTier: QualityTier = .veryHigh
 
-    @Option(help: "Split the title into chunks encoded side by side: auto (long titles on CPUs with several L3 caches), off (the default), or a worker count.")
-    var chunks: ChunkMode = .off
+    @Option(help: "Split the title into chunks encoded side by side: auto (the default: titles of 30 s or more, one worker per L3 cache of the CPUs; on one cache only with --resume-folder), off, or a worker count.")
+    var chunks: ChunkMode = .auto
 
     @OptionGroup var quality: QualityTargetOptions
 

@@ -28,7 +28,8 @@ struct StatusCommand: ParsableCommand {
             let eta = job.eta.map { Format.seconds($0) } ?? "--"
             let fps = job.fps.map { String(format: "%.1f fps", $0) } ?? "-- fps"
             let rss = job.rssBytes.map { Format.bytes(Int64($0)) } ?? "--"
-            print("\(job.stage) \(String(format: "%5.1f%%", job.progress)) \(fps) ETA \(eta) CPUs \(job.cpus ?? "?") RSS \(rss)  \(job.sourcePath)")
+            let chunks = job.chunks.map { " chunks \($0.finished)/\($0.total) (\($0.workers.count) worker\($0.workers.count == 1 ? "" : "s"))" } ?? ""
+            print("\(job.stage) \(String(format: "%5.1f%%", job.progress)) \(fps) ETA \(eta) CPUs \(job.cpus ?? "?") RSS \(rss)\(chunks)  \(job.sourcePath)")
         }
         let totals = report.totals
         let ratio = totals.averageRatio.map { String(format: "%.3f", $0) } ?? "--"

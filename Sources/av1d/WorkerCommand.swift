@@ -76,7 +76,7 @@ struct WorkerCommand: ParsableCommand {
             case .encode: break
             case .keepOriginal(let reason): refusal = reason
             case .notSearched:
-                if let gate { refusal = try predict(input, scratch: output, settings: settings, gate: gate, stop: stop) }
+                if let gate { refusal = try predict(input, scratch: output, settings: settings, gate: gate, stop: stop, workFolder: workFolder) }
             }
             if let refusal {
                 emit(WorkerMessage(event: .nothingToDo, reason: refusal))
@@ -105,7 +105,16 @@ struct WorkerCommand: ParsableCommand {
     /// The prediction, reported as a `predicted` message; the gate's reason to skip, if any. A
     /// prediction that fails costs only itself: the title is encoded in full, as without one.
     private func predict(_ input: String, scratch: String, settings: EncodeSettings, gate: PredictionGate,
-                         stop: StopFlag) throws(EncodeError) -> String? {
+                         stop: StopFlag, workFolder: String?) throws(EncodeError) -> String? {
+        // An earlier attempt of this encode passed the gate and left chunks: its samples would
+        // say the same again, at a cost the resume is there to save.
+        if let workFolder {
+            let resumable = ChunkFolder.resumableChunks(in: workFolder, input: input, settings: settings)
+            if resumable > 0 {
+                emit(WorkerMessage(event: .stage, stage: "not predicting again: resuming from \(resumable) finished chunks"))
+                return nil
+            }
+        }
         emit(WorkerMessage(event: .stage, stage: "predicting"))
         let predicted = try sampling("prediction", otherwise: "encoding in full") { () throws(EncodeError) in
             try SamplePredictor(settings: settings).predict(

@@ -46,6 +46,46 @@ struct ChunkDaemonTests {
         #expect(daemon.files(in: daemon.temp).isEmpty, "chunks removed with the finished job: \(daemon.files(in: daemon.temp)); jobs: \(attempts) \(daemon.log)")
     }
 
+    @Test("default configuration (chunked = auto, prediction on): a 42 s title killed at ~70% resumes without a second prediction, with under half the CPU")
+    func defaultConfigurationResumes() throws {
+        // No `chunked` key: auto chunks a title of 30 s or more for the resume, even on one L3 cache.
+        let config = ["svt_preset": "4", "crf": "55"]
+        let reference = try DaemonHarness(config)
+        try reference.add("views-highrate.mkv", as: "movie.mkv")
+        try reference.start()
+        #expect(reference.wait(timeout: 600) { reference.records(for: "movie.mkv").last?.status == .success }, "\(reference.log)")
+        let fullCPU = try Self.childCPUSeconds(of: reference)
+        let whole = try #require(reference.records(for: "movie.mkv").last)
+        _ = try reference.stop()
+        #expect(whole.predictedRatio != nil, "the reference was predicted before its encode")
+        #expect(whole.notes?.contains { $0.hasPrefix("encoded in ") && $0.contains(" chunks by ") } == true, "\(whole.notes ?? [])")
+
+        let daemon = try DaemonHarness(config)
+        try daemon.add("views-highrate.mkv", as: "movie.mkv")
+        try daemon.start()
+        let folderCount = try Self.chunkCount(ofFixture: reference)
+        let worker = try #require(Self.worker(of: daemon, pastChunks: (folderCount * 7 + 9) / 10), "\(daemon.log)")
+        try Self.crash(daemon, worker: worker)
+        let (done, count) = try Self.manifest(in: try #require(Self.chunkFolder(of: daemon)))
+        #expect(done < count, "killed mid-title: \(done) of \(count)")
+        // What status and top showed while it ran: the title as one job, with its chunk workers.
+        let live = try #require(daemon.records(for: "movie.mkv").last?.chunks, "the running job's record names its chunks")
+        #expect(live.total == count && !live.workers.isEmpty && live.workers.allSatisfy { !$0.cpus.isEmpty }, "\(live)")
+
+        try daemon.start()
+        #expect(daemon.wait(timeout: 600) { daemon.records(for: "movie.mkv").last?.status == .success }, "\(daemon.log)")
+        let resumedCPU = try Self.childCPUSeconds(of: daemon)
+        let job = try #require(daemon.records(for: "movie.mkv").last)
+        _ = try daemon.stop()
+        print(String(format: "default config: full encode %.2f CPU s, after the kill (%d of %d chunks) and restart %.2f CPU s (ratio %.2f)",
+                     fullCPU, done, count, resumedCPU, resumedCPU / fullCPU))
+        #expect(job.notes?.contains { $0.hasPrefix("resumed: ") } == true, "\(job.notes ?? [])")
+        #expect(job.predictedRatio == nil, "the resumed attempt did not predict again")
+        #expect(resumedCPU < fullCPU / 2, "resumed \(resumedCPU) CPU s against \(fullCPU) for the whole title")
+        #expect(job.framesEncoded == whole.framesEncoded)
+        #expect(Media.decodesCleanly(daemon.library + "/movie.mkv"))
+    }
+
     @Test("a source replaced while the daemon was down is encoded afresh, not from its old chunks")
     func changedSourceStartsAfresh() throws {
         let (daemon, source) = try Self.crashedDaemon(pastChunks: 3)
@@ -95,6 +135,12 @@ struct ChunkDaemonTests {
             return pid != nil
         }
         return pid
+    }
+
+    /// How many chunks the finished reference job's title was encoded in (its "encoded in N chunks" note).
+    static func chunkCount(ofFixture daemon: DaemonHarness) throws -> Int {
+        let note = try #require(daemon.records(for: "movie.mkv").last?.notes?.first { $0.hasPrefix("encoded in ") && $0.contains(" chunks by ") })
+        return try #require(Int(note.dropFirst("encoded in ".count).prefix { $0.isNumber }))
     }
 
     static func chunkFolder(of daemon: DaemonHarness) -> String? {

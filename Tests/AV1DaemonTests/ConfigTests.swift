@@ -42,9 +42,10 @@ struct ConfigTests {
         }
     }
 
-    @Test("chunked: \"off\" by default, \"auto\" or a worker count; it reaches the engine's settings")
+    @Test("chunked: \"auto\" by default, \"off\" or a worker count; it reaches the engine's settings")
     func chunked() throws {
-        #expect(DaemonConfig().chunked == .off)
+        #expect(DaemonConfig().chunked == .auto)
+        #expect(DaemonConfig().encodeSettings.chunks == .auto)
         #expect(try DaemonConfig.parse("chunked = \"auto\"").encodeSettings.chunks == .auto)
         #expect(try DaemonConfig.parse("chunked = \"off\"").encodeSettings.chunks == .off)
         #expect(try DaemonConfig.parse("chunked = 4").encodeSettings.chunks == .workers(4))

@@ -142,24 +142,32 @@ struct ChunkTests {
         #expect(text.contains("\"chunks\":4"), "\(text)")
     }
 
-    @Test("who gets chunk workers: auto needs a long title and two L3 caches; a count slices the CPUs")
+    @Test("who gets chunk workers: auto needs 30 s and two L3 caches, or one cache and a kept folder; a count slices the CPUs")
     func workerSets() throws {
         let epyc = Fixtures.root.appendingPathComponent("fixtures/sysfs/epyc-8ccd-4c/sys").path
         let all = CPUSet(0..<64)
         let domains = ChunkRule.cacheDomains(of: all, sysfsRoot: epyc)
         #expect(domains.count == 8)
         #expect(domains.first == CPUSet([0, 1, 2, 3, 32, 33, 34, 35]))
-        let film = ChunkRule.autoMinimumSeconds * 10
-        #expect(ChunkRule.workerSets(mode: .auto, cpus: all, titleSeconds: film, domains: domains) == domains)
-        #expect(ChunkRule.workerSets(mode: .auto, cpus: all, titleSeconds: 60, domains: domains) == nil, "a short title stays whole")
-        #expect(ChunkRule.workerSets(mode: .auto, cpus: CPUSet(0...3), titleSeconds: film, domains: [CPUSet(0...3)]) == nil,
-                "one cache: one piece")
-        #expect(ChunkRule.workerSets(mode: .off, cpus: all, titleSeconds: film, domains: domains) == nil)
-        #expect(ChunkRule.workerSets(mode: .workers(2), cpus: CPUSet(0...1), titleSeconds: 10, domains: [CPUSet(0...1)])
+        let film = 7200.0
+        for resumable in [true, false] {
+            #expect(ChunkRule.workerSets(mode: .auto, cpus: all, titleSeconds: film, domains: domains, resumable: resumable) == domains)
+            #expect(ChunkRule.workerSets(mode: .auto, cpus: all, titleSeconds: 20, domains: domains, resumable: resumable) == nil,
+                    "a short title stays whole")
+            #expect(ChunkRule.workerSets(mode: .off, cpus: all, titleSeconds: film, domains: domains, resumable: resumable) == nil)
+        }
+        let ryzen = CPUSet(0...3)
+        #expect(ChunkRule.workerSets(mode: .auto, cpus: ryzen, titleSeconds: film, domains: [ryzen], resumable: true) == [ryzen],
+                "one cache, chunks kept: one worker on all the CPUs, for the resume")
+        #expect(ChunkRule.workerSets(mode: .auto, cpus: ryzen, titleSeconds: film, domains: [ryzen], resumable: false) == nil,
+                "one cache, nothing to resume: one piece")
+        #expect(ChunkRule.workerSets(mode: .workers(1), cpus: ryzen, titleSeconds: 10, domains: [ryzen], resumable: false) == [ryzen])
+        #expect(ChunkRule.workerSets(mode: .workers(2), cpus: CPUSet(0...1), titleSeconds: 10, domains: [CPUSet(0...1)], resumable: false)
                 == [CPUSet([0]), CPUSet([1])])
-        #expect(ChunkRule.workerSets(mode: .workers(3), cpus: CPUSet(0...5), titleSeconds: 10, domains: [CPUSet(0...5)])
+        #expect(ChunkRule.workerSets(mode: .workers(3), cpus: CPUSet(0...5), titleSeconds: 10, domains: [CPUSet(0...5)], resumable: false)
                 == [CPUSet(0...1), CPUSet(2...3), CPUSet(4...5)])
-        #expect(ChunkRule.workerSets(mode: .workers(8), cpus: CPUSet([0]), titleSeconds: 10, domains: [CPUSet([0])]) == nil)
+        #expect(ChunkRule.workerSets(mode: .workers(8), cpus: CPUSet([0]), titleSeconds: 10, domains: [CPUSet([0])], resumable: false)
+                == [CPUSet([0])], "never more workers than CPUs")
     }
 
     // MARK: - Helpers

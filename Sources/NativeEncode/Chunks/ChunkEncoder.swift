@@ -22,6 +22,8 @@ package struct ChunkEncoder {
             return 64
         }
         let worker = ChunkEncoder(setup: setup)
+        // As in a one-piece encode: freed frame buffers go back to the kernel (see `MallocPolicy`).
+        MallocPolicy.returnLargeBlocksWhenFreed()
         do throws(ChunkFailure) {
             // Before any thread starts: the decoder's and the encoder's threads inherit these CPUs.
             guard let cpus = CPUSet(list: setup.cpus) else { throw .encoder("chunk worker: bad CPU list \(setup.cpus)") }

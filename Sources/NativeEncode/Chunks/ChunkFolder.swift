@@ -5,7 +5,7 @@ import LinuxSupport
 /// run of the same encode (after a kill, a crash, a reboot) continues at the first unfinished
 /// chunk. The manifest names the source (`FileIdentity`) and the settings: a run for another
 /// source or other settings discards what it finds. Only files of its own are ever removed.
-final class ChunkFolder: @unchecked Sendable {
+package final class ChunkFolder: @unchecked Sendable {
     /// What the folder holds, written atomically after each chunk is durable.
     struct Manifest: Codable, Equatable {
         /// 2: chunk files carry each picture's duration (`ChunkFile.magic` AV1DCHK2).
@@ -62,6 +62,14 @@ final class ChunkFolder: @unchecked Sendable {
         case .success(let plan):
             return .success(try ChunkFolder(path: path, manifest: Manifest(source: source, settings: key, plan: plan), note: note))
         }
+    }
+
+    /// How many finished chunks a run of this encode would take over from `path` (0 when there is
+    /// no folder, or it is for another source or other settings). Reads only.
+    package static func resumableChunks(in path: String, input: String, settings: EncodeSettings) -> Int {
+        guard let earlier = readManifest(in: path), earlier.version == Manifest.currentVersion,
+              earlier.settings == settings.chunkKey, let source = try? FileIdentity(path: input), earlier.source == source else { return 0 }
+        return earlier.finished.filter { OutputTarget.size(of: chunkPath($0.index, in: path)) == $0.bytes }.count
     }
 
     private init(path: String, manifest: Manifest, note: String?) throws(EncodeError) {

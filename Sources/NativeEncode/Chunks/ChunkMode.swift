@@ -1,8 +1,8 @@
 /// Whether a title is split into chunks encoded side by side, each by its own encoder on its own
 /// CPUs (`--chunks`, config `chunked`). In JSON: "auto", "off" or a worker count.
 public enum ChunkMode: Sendable, Equatable, Codable, CustomStringConvertible {
-    /// Split titles of at least `ChunkRule.autoMinimumSeconds` when the job's CPUs span more than
-    /// one L3 cache (one CCD each on AMD), one worker per cache.
+    /// Split titles of at least `ChunkRule.autoMinimumSeconds`: one worker per L3 cache (one CCD
+    /// each on AMD) of the job's CPUs, or one on all of them for the resume (see `ChunkRule`).
     case auto
     /// One encoder for the whole title.
     case off

@@ -16,8 +16,8 @@ struct ChunkPlan: Codable, Equatable, Sendable {
         (index == 0 ? Int64.min : cuts[index - 1], index < cuts.count ? cuts[index] : nil)
     }
 
-    /// Chunks of about `ChunkRule.targetSeconds`, and at least `ChunkRule.chunksPerWorker` per
-    /// worker so the last ones balance. Either a plan of two or more chunks, or why not.
+    /// Chunks of about `ChunkRule.targetSeconds`, at least `ChunkRule.chunksPerWorker` per worker
+    /// so the last ones balance, and at least `ChunkRule.minimumChunks` (as the source's keyframes allow). Either a plan of two or more chunks, or why not.
     static func make(path: String, workers: Int) throws(EncodeError) -> Result<ChunkPlan, Unsplittable> {
         let input = try MediaInput(path: path)
         guard let videoIndex = SourceInfo(input).videoIndex else { throw .nothingToDo(.noVideoStream) }
@@ -27,7 +27,8 @@ struct ChunkPlan: Codable, Equatable, Sendable {
         if let format = context.iformat, format.pointee.flags & AVFMT_TS_DISCONT != 0 { return .failure(.clockMayJump) }
         guard context.duration > 0 else { return .failure(.unknownLength) }
         let seconds = Double(context.duration) / Double(AV_TIME_BASE)
-        let count = max(Int((seconds / ChunkRule.targetSeconds).rounded(.up)), workers * ChunkRule.chunksPerWorker)
+        let count = max(Int((seconds / ChunkRule.targetSeconds).rounded(.up)), workers * ChunkRule.chunksPerWorker,
+                        ChunkRule.minimumChunks)
         let finder = try KeyframeFinder(input: input, videoIndex: videoIndex)
         // The first chunk starts with the first keyframe; every cut lies after the one before.
         guard let first = finder.keyframePts(atOrBefore: 0) else { return .failure(.cannotSeek) }
@@ -58,25 +59,34 @@ struct ChunkPlan: Codable, Equatable, Sendable {
 
 /// When `chunks = auto` splits, and how big chunks are.
 public enum ChunkRule {
-    /// Shorter titles finish soon enough in one piece: starting encoders and joining costs more than it gains.
-    public static let autoMinimumSeconds = 600.0
+    /// Shorter titles are encoded in one piece: a restart costs little, and chunks shorter than a
+    /// few seconds cost more in encoder starts than they save.
+    public static let autoMinimumSeconds = 30.0
     /// Chunks last about this long in long titles (a keyframe decides the exact cut).
     public static let targetSeconds = 30.0
     /// At least this many chunks per worker, so the last chunks spread over all workers.
     public static let chunksPerWorker = 4
+    /// At least this many chunks in all: a restart loses one chunk's work at most.
+    public static let minimumChunks = 8
 
-    /// The CPU set of each chunk worker for a job on `cpus`, or nil for one piece. `auto` gives one
-    /// worker per L3 cache domain of the job's CPUs when there are two or more and the title is long
-    /// enough; a count gives that many equal slices (one per domain when the counts agree).
-    public static func workerSets(mode: ChunkMode, cpus: CPUSet, titleSeconds: Double, domains: [CPUSet]) -> [CPUSet]? {
+    /// The CPU set of each chunk worker for a job on `cpus`, or nil for one piece. `auto` splits
+    /// titles long enough: one worker per L3 cache domain of the job's CPUs, or, when they share
+    /// one cache and the chunks are kept for a later run (`resumable`), one worker on all of them;
+    /// a count gives that many equal slices (one per domain when the counts agree; 1: all the CPUs).
+    public static func workerSets(mode: ChunkMode, cpus: CPUSet, titleSeconds: Double, domains: [CPUSet],
+                                  resumable: Bool) -> [CPUSet]? {
         switch mode {
         case .off: return nil
         case .auto:
-            guard titleSeconds >= autoMinimumSeconds, domains.count >= 2 else { return nil }
-            return domains
+            guard titleSeconds >= autoMinimumSeconds else { return nil }
+            if domains.count >= 2 { return domains }
+            // One cache: one worker on all the CPUs, for the resume only (a restart loses a chunk
+            // at most), so only where the chunks outlive the run.
+            return resumable ? [cpus] : nil
         case .workers(let wanted):
             let count = min(wanted, cpus.count)
-            guard count >= 2 else { return nil }
+            guard count >= 1 else { return nil }
+            if count == 1 { return [cpus] }
             if domains.count == count { return domains }
             return (0..<count).map { slice in
                 CPUSet(cpus.cpus.enumerated().filter { $0.offset * count / cpus.count == slice }.map(\.element))

@@ -33,8 +33,8 @@ final class ChunkedRun {
         let parameters = probe.stream(videoIndex).parameters.pointee
         let seconds = probe.context.pointee.duration > 0 ? Double(probe.context.pointee.duration) / Double(AV_TIME_BASE) : 0
         guard let sets = ChunkRule.workerSets(mode: settings.chunks, cpus: cpus, titleSeconds: seconds,
-                                              domains: ChunkRule.cacheDomains(of: cpus)) else {
-            return .whole(note: settings.chunks == .auto ? nil : "encoded in one piece: \(cpus.count) CPU(s) give no second chunk worker")
+                                              domains: ChunkRule.cacheDomains(of: cpus), resumable: folder != nil) else {
+            return .whole(note: settings.chunks == .auto ? nil : "encoded in one piece: no CPU for a chunk worker")
         }
         guard SvtEncoder.accepts(width: Int(parameters.width), height: Int(parameters.height)) else {
             return .whole(note: settings.chunks == .auto ? nil : "encoded in one piece: chunks need SVT-AV1, which cannot take this picture size")
