@@ -88,7 +88,17 @@ public enum CPUAffinity {
         if av1d_set_thread_affinity(0, cpus, Int32(cpus.count)) != 0 {
             throw SystemError("run on CPUs \(set)")
         }
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        confineThreads(of: "self", to: cpus)
+    }
+
+    /// Moves every thread of process `pid` (one of ours) onto `set`; threads it creates later
+    /// inherit the mask of their creator. A thread that ends meanwhile is no matter.
+    public static func confine(process pid: Int32, to set: CPUSet) {
+        confineThreads(of: "\(pid)", to: set.cpus.map(Int32.init))
+    }
+
+    private static func confineThreads(of process: String, to cpus: [Int32]) {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process)/task")) ?? []
         for tid in tasks.compactMap({ Int32($0) }) {
             _ = av1d_set_thread_affinity(tid, cpus, Int32(cpus.count))
         }

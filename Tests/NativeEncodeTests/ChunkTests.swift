@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import LinuxSupport
-import NativeEncode
+@testable import NativeEncode
 import Testing
 
 /// Chunked encoding (issue 14): a title split at its keyframes, encoded by several SVT-AV1
@@ -126,6 +126,29 @@ struct ChunkTests {
         #expect(split.framesEncoded == one.framesEncoded)
         #expect(try Self.packets(chunked, "v:0").map(\.pts) == Self.packets(whole, "v:0").map(\.pts))
         #expect(try OutputVerifier.verify(path: chunked, summary: split).frames == one.framesEncoded)
+    }
+
+    @Test("a worker with no chunk left gives its CPUs to the workers still encoding",
+          .enabled(if: CPUAffinity.current().count >= 2, "needs two CPUs"))
+    func retiredWorkerLendsItsCPUs() throws {
+        let cpus = CPUAffinity.current().cpus
+        let own = CPUSet([cpus[0]]), other = CPUSet([cpus[1]])
+        // A real chunk worker process, set up on one CPU and waiting for its first chunk.
+        let setup = ChunkWorkerSetup(source: Fixtures.path("chunky.mkv"), settings: fastSettings(), cpus: "\(own)")
+        let process = try ChunkWorkerProcess(executable: Binaries.av1d, setup: setup)
+        defer { process.finish() }
+        let list = ChunkProcessList()
+        list.add(process, cpus: own)
+        // It confines itself once it has read its setup.
+        let settled = (0..<200).contains { _ in
+            if CPUAffinity.of(thread: process.pid) == own { return true }
+            usleep(10_000)
+            return false
+        }
+        #expect(settled, "the worker process confined itself to \(own)")
+        list.retire(other)
+        #expect(CPUAffinity.of(thread: process.pid) == CPUSet(Set(own.cpus).union(other.cpus)))
+        #expect(list.widened(own) == CPUSet(Set(own.cpus).union(other.cpus)), "a process started now gets them too")
     }
 
     @Test("--chunks: auto, off or a count; JSON carries the same")

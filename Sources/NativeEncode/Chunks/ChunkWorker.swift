@@ -25,6 +25,8 @@ struct ChunkWorker: Sendable {
                 process.finish()
                 processes.ended(process, worker: number)
             }
+            // No chunk left for this worker: its CPUs help the workers still at their last chunks.
+            if let cpus = CPUSet(list: setup.cpus) { processes.retire(cpus) }
         }
         do throws(EncodeError) {
             while let index = board.claim() {
@@ -69,10 +71,14 @@ struct ChunkWorker: Sendable {
     }
 
     private func start() throws(EncodeError) -> ChunkWorkerProcess {
+        let own = CPUSet(list: setup.cpus) ?? CPUSet([])
+        var setup = setup
+        // A process started after other workers retired (a retry near the end) gets their CPUs too.
+        setup.cpus = "\(processes.widened(own))"
         let process = try EncodeError.system { () throws(SystemError) in
             try ChunkWorkerProcess(executable: executable, setup: setup)
         }
-        processes.add(process)
+        processes.add(process, cpus: own)
         return process
     }
 }
@@ -81,14 +87,16 @@ struct ChunkWorker: Sendable {
 /// what they used.
 final class ChunkProcessList: @unchecked Sendable {
     private let lock = NSLock()
-    private var running: [ObjectIdentifier: ChunkWorkerProcess] = [:]
+    private var running: [ObjectIdentifier: (process: ChunkWorkerProcess, cpus: CPUSet)] = [:]
     private var stopped = false
+    /// The CPUs of workers that have no chunk left.
+    private var retired = CPUSet([])
     /// The highest peak of the processes each worker ran (they run one after another).
     private var peaks: [Int: Int] = [:]
 
-    func add(_ process: ChunkWorkerProcess) {
+    func add(_ process: ChunkWorkerProcess, cpus: CPUSet) {
         let late = lock.withLock {
-            if !stopped { running[ObjectIdentifier(process)] = process }
+            if !stopped { running[ObjectIdentifier(process)] = (process, cpus) }
             return stopped
         }
         // Started while the run was being stopped: it goes too.
@@ -110,8 +118,24 @@ final class ChunkProcessList: @unchecked Sendable {
     func killAll() {
         let all = lock.withLock {
             stopped = true
-            return Array(running.values)
+            return running.values.map(\.process)
         }
         for process in all { process.kill() }
+    }
+
+    /// `cpus` plus those of the workers that have no chunk left.
+    func widened(_ cpus: CPUSet) -> CPUSet {
+        lock.withLock { CPUSet(Set(cpus.cpus).union(retired.cpus)) }
+    }
+
+    /// A worker has no chunk left: the processes still encoding may run on its CPUs too, so the
+    /// last chunks of a title do not leave CPUs idle. (Their encoders keep the thread count they
+    /// started with; their threads only get more room.)
+    func retire(_ cpus: CPUSet) {
+        let moves = lock.withLock {
+            retired = CPUSet(Set(retired.cpus).union(cpus.cpus))
+            return running.values.map { ($0.process.pid, CPUSet(Set($0.cpus.cpus).union(retired.cpus))) }
+        }
+        for (pid, set) in moves { CPUAffinity.confine(process: pid, to: set) }
     }
 }
