@@ -186,6 +186,10 @@ extension Supervisor {
             if let summary = message.summary { job.outcome = .verified(summary) }
         case .nothingToDo:
             job.outcome = .nothingToDo(message.reason ?? "nothing to do")
+            if let projection = message.sizeWatch {
+                job.record.stoppedAtFraction = projection.share
+                job.record.projectedRatio = projection.ratio
+            }
         case .failed:
             job.outcome = .failed(message.reason ?? "failed", message.failure ?? .file)
         case .probed:

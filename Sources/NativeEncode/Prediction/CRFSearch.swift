@@ -31,12 +31,19 @@ public struct CRFSearch: Sendable {
     /// prediction's are.
     public func run(input: String, scratch: String, observer: StepObserver? = nil,
                     stop: StopFlag = StopFlag()) throws(EncodeError) -> Outcome {
+        var streams: SourceStreamBytes?
+        return try run(input: input, scratch: scratch, streams: &streams, observer: observer, stop: stop)
+    }
+
+    /// The same, with the source's stream bytes counted once for the search and whatever else
+    /// shares `streams` (the full encode's size watch).
+    public func run(input: String, scratch: String, streams: inout SourceStreamBytes?, observer: StepObserver? = nil,
+                    stop: StopFlag = StopFlag()) throws(EncodeError) -> Outcome {
         let before = UsageSample.now()
         let height = SourceInfo(try MediaInput(path: input)).height
         var bracket = CRFBracket(range: settings.crfRange, target: target, start: settings.resolvedCRF(height: height))
         var steps: [CRFSearchStep] = []
         var predictions: [Int: SizePrediction] = [:]
-        var streams: SourceStreamBytes?
         while case .tryCRF(let crf) = bracket.next {
             var stepSettings = settings
             stepSettings.crf = crf

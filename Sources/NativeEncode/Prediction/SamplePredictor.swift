@@ -25,9 +25,10 @@ public struct SamplePredictor: Sendable {
     }
 
     /// The same, with the source's stream bytes (a read of the whole file, whatever the CRF)
-    /// counted once for every prediction that shares `streams`, as a CRF search's steps do.
-    func predict(input: String, scratch: String, streams: inout SourceStreamBytes?, observer: SampleObserver?,
-                 stop: StopFlag) throws(EncodeError) -> SizePrediction? {
+    /// counted once for every prediction and size watch that share `streams`, as a CRF search's
+    /// steps do.
+    public func predict(input: String, scratch: String, streams: inout SourceStreamBytes?, observer: SampleObserver? = nil,
+                        stop: StopFlag = StopFlag()) throws(EncodeError) -> SizePrediction? {
         let before = UsageSample.now()
         let source = SourceInfo(try MediaInput(path: input))
         guard source.videoIndex != nil else { throw .nothingToDo(.noVideoStream) }
@@ -59,7 +60,7 @@ public struct SamplePredictor: Sendable {
         return SizePrediction(
             samples: plan.segments.count, sampleSeconds: plan.sampleSeconds,
             videoBytes: bytes.extrapolated(toFrames: source.estimatedFrames, keyframeInterval: keyframeInterval,
-                                           sourceVideoBytes: streams.video),
+                                           sourceVideoBytes: streams.video, sceneCuts: streams.sceneCuts),
             otherBytes: streams.other, originalBytes: OutputTarget.size(of: input),
             ssimY: quality.scores?.ssimY, psnrY: quality.scores?.psnrY, qualityNote: quality.incomparable,
             cpuSeconds: after.cpuSeconds - before.cpuSeconds, wallSeconds: after.wallSeconds - before.wallSeconds)
