@@ -111,11 +111,12 @@ struct PredictionTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("av1d-history-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var history = PredictionHistory(stateDirectory: folder)
-        #expect(history.margin == 0.10)
+        #expect(history.margin == 0.10 && history.margin(qualityTarget: true) == 0.25)
         for (predicted, real) in [(1.1, 1.0), (0.8, 1.0), (0.5, 0.5), (1.2, 1.0), (0.9, 1.0)] {
             try history.record(predicted: predicted, real: real)
         }
         #expect(abs(history.margin - 0.25) < 1e-9, "worst overshoot 20% + 5% headroom")
+        #expect(history.margin(qualityTarget: true) == history.margin, "learned, for both")
         #expect(abs(PredictionHistory(stateDirectory: folder).margin - 0.25) < 1e-9)
         for _ in 0..<PredictionHistory.remembered { try history.record(predicted: 0.9, real: 1.0) }
         #expect(abs(PredictionHistory(stateDirectory: folder).margin - PredictionHistory.headroom) < 1e-9,

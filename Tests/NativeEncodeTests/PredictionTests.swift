@@ -42,6 +42,19 @@ struct SamplePlanTests {
         #expect(SamplePlan(durationSeconds: 100, frameRate: 0, miniGOP: 16) == nil)
     }
 
+    @Test("spread samples lie at the golden ratio's multiples of their shares; the CRF search's are centred")
+    func placement() throws {
+        // 120 s at 25 fps: 7 samples of 33 pictures (1.32 s) in shares of 120/7 s.
+        let share = 120.0 / 7, length = 1.32
+        let spread = try #require(SamplePlan(durationSeconds: 120, frameRate: 25, miniGOP: 16))
+        let centred = try #require(SamplePlan(durationSeconds: 120, frameRate: 25, miniGOP: 16, placement: .centred))
+        for index in 0..<7 {
+            let golden = (0.6180339887498949 * Double(index + 1)).truncatingRemainder(dividingBy: 1)
+            #expect(abs(spread.segments[index].start - (share * Double(index) + (share - length) * golden)) < 0.001)
+            #expect(abs(centred.segments[index].start - (share * Double(index) + (share - length) / 2)) < 0.001)
+        }
+    }
+
     @Test("keyframes extrapolate at the full encode's interval; other pictures at their mean, or by the source's bytes")
     func extrapolation() {
         var bytes = SampleBytes()
@@ -178,6 +191,12 @@ struct SizeWatchTests {
         let near = try #require(watch.projection(after: progress(frames: 100, keyframeBytes: 20_000, perOtherPicture: 880)))
         #expect(near.ratio > 0.9 && !near.isOffCourse, "above the threshold, within the early margin")
         #expect(SizeWatch(maxSizeRatio: 0.9, sourcePictures: [], otherBytes: 0, originalBytes: 1, keyframeInterval: 250) == nil)
+        // A source of a packet per field: 1000 packets, 500 frames. The 50 frames encoded are
+        // 100 packets' worth of the source, not 50 (which would make the title look twice as costly).
+        var fields = progress(frames: 50, keyframeBytes: 20_000, perOtherPicture: 1_800)
+        fields.framesTotal = 500
+        let byFields = try #require(watch.projection(after: fields))
+        #expect(abs(byFields.share - 0.1) < 1e-12 && byFields.ratio < 1.0, "\(byFields)")
     }
 
     @Test("the source's pictures are counted in display order, as ffprobe reads its packets", arguments: ["views-highrate.mkv", "bbb576-dvb.ts"])

@@ -2,7 +2,7 @@ import Foundation
 import LinuxSupport
 
 /// Finds, per title, the highest CRF (the smallest file) whose samples still reach a quality
-/// target: the prediction's samples are encoded at a few CRFs chosen by `CRFBracket` and scored
+/// target: the prediction's samples, centred in their shares (`SamplePlan.Placement`), are encoded at a few CRFs chosen by `CRFBracket` and scored
 /// against the source, then the full encode runs once, at the chosen CRF. The chosen CRF's
 /// prediction is what the size gate judges: no extra encode for it.
 public struct CRFSearch: Sendable {
@@ -52,7 +52,7 @@ public struct CRFSearch: Sendable {
             if let observer {
                 sampleObserver = { sample, count, progress in observer(step, crf, sample, count, progress) }
             }
-            let predicted = try SamplePredictor(settings: stepSettings).predict(
+            let predicted = try SamplePredictor(settings: stepSettings, placement: .centred).predict(
                 input: input, scratch: scratch, streams: &streams, observer: sampleObserver, stop: stop)
             guard let prediction = predicted else { return .tooShort }
             guard let score = target.score(of: prediction) else {

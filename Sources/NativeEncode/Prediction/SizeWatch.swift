@@ -67,18 +67,25 @@ public struct SizeWatch: Sendable {
     /// The projection after `progress`, or nil before `earliestShare` (or with nothing encoded).
     public func projection(after progress: EncodeProgress) -> Projection? {
         let pictures = sourceBefore.count - 1
-        let done = min(progress.framesEncoded, pictures)
+        // Pictures and packets may not pair one to one (a packet per field, repeated fields): the
+        // encoded share is also taken as a share of the frames expected, and the larger of the
+        // two, which projects the smaller size. The frames to come are the fewer of the two counts,
+        // which gives the fewer keyframes. Each choice errs towards finishing the encode.
+        let encoded = progress.framesEncoded
+        let expected = max(progress.framesTotal, encoded, 1)
+        let done = min(max(encoded, encoded * pictures / expected), pictures)
         let share = Double(done) / Double(pictures)
         let video = progress.video
         guard share >= Self.earliestShare, video.otherFrames > 0, video.keyframes > 0 else { return nil }
         let sourceDone = Double(sourceBefore[done]), sourceLeft = Double(sourceBefore[pictures]) - sourceDone
         // The source's bytes for the encoded non-key pictures, taken as their share of the pictures.
-        let sourceOfOthers = sourceDone * Double(video.otherFrames) / Double(done)
+        let sourceOfOthers = sourceDone * Double(video.otherFrames) / Double(video.otherFrames + video.keyframes)
         guard sourceOfOthers > 0 else { return nil }
         let perSourceByte = Double(video.otherBytes) / sourceOfOthers
-        let picturesLeft = pictures - done
-        let keyframesLeft = max((pictures + keyframeInterval - 1) / keyframeInterval - video.keyframes, 0)
-        let othersLeft = picturesLeft > 0 ? Double(picturesLeft - min(keyframesLeft, picturesLeft)) / Double(picturesLeft) : 0
+        let frames = min(expected, pictures)
+        let framesLeft = max(frames - encoded, 0)
+        let keyframesLeft = min(max((frames + keyframeInterval - 1) / keyframeInterval - video.keyframes, 0), framesLeft)
+        let othersLeft = framesLeft > 0 ? Double(framesLeft - keyframesLeft) / Double(framesLeft) : 0
         let projected = Double(video.keyframeBytes + video.otherBytes)
             + Double(keyframesLeft) * Double(video.keyframeBytes) / Double(video.keyframes)
             + perSourceByte * sourceLeft * othersLeft
