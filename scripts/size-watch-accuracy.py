@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """How far the size watch's projection (Sources/NativeEncode/Prediction/SizeWatch.swift) is from
-the truth at each share of a title, replayed from a finished full encode with ffprobe.
+the truth as a title is encoded, replayed from a finished full encode with ffprobe.
 
-    scripts/size-watch-accuracy.py SOURCE FULL_ENCODE.mkv [KEYFRAME_INTERVAL]
+    scripts/size-watch-accuracy.py SOURCE FULL_ENCODE.mkv [KEYFRAME_INTERVAL [MINI_GOP]]
 
-Prints the real size ratio, then (projected / real - 1) in % after 10, 15, 20, 25, 30, 40 ... 90%
-of the pictures. The projection is the watch's: the encoded part's keyframes and other pictures,
-the keyframes to come at their mean, the pictures to come at the encoded part's bytes per source
-byte times the source's bytes for them (its packets in display order), plus the source's audio.
-KEYFRAME_INTERVAL is the full encode's (default 250: ten seconds at 25 fps).
+Prints the real size ratio, then for each tenth of the title from 10% on ("20%": 20-30% of its
+pictures encoded) the worst overshoot
+(projected / real - 1, in %) of the projections after every third picture in it. The projection
+is the watch's: the encoded pictures' keyframes and other pictures; the keyframes to come at
+their mean; the pictures to come at the encoded part's bytes per source byte (the source's
+packets in display order, counted to the end of the mini-GOP under way) times the source's bytes
+for them; plus the source's audio packets. KEYFRAME_INTERVAL and MINI_GOP are the full encode's
+(default 250, ten seconds at 25 fps, and 16).
 """
 import json
 import os
@@ -34,7 +37,7 @@ def time(packet):
 def main():
     source, output = sys.argv[1], sys.argv[2]
     interval = int(sys.argv[3]) if len(sys.argv) > 3 else 250
-    shares = [0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50, 0.60, 0.70, 0.80, 0.90]
+    mini_gop = int(sys.argv[4]) if len(sys.argv) > 4 else 16
     ordered = sorted(enumerate(packets(source, "v:0")), key=lambda entry: (time(entry[1]), entry[0]))
     pictures = [int(packet["size"]) for _, packet in ordered]
     audio = sum(int(packet["size"]) for packet in packets(source, "a"))
@@ -45,22 +48,31 @@ def main():
     before = [0]
     for size in pictures:
         before.append(before[-1] + size)
-    errors = []
-    for share in shares:
-        done = int(share * count)
+
+    def mini_gop_end(frames):
+        period = frames // interval * interval
+        within = frames - period
+        if within == 0:
+            return frames
+        return min(period + min(1 + (within - 1 + mini_gop - 1) // mini_gop * mini_gop, interval), count)
+
+    worst = {}
+    for done in range(-(-count // 10), count, 3):
         part = encoded[:done]
         key_bytes = sum(int(p["size"]) for p in part if "K" in p["flags"])
         keyframes = sum(1 for p in part if "K" in p["flags"])
         other_bytes = sum(int(p["size"]) for p in part if "K" not in p["flags"])
-        per_source_byte = other_bytes / (before[done] * (done - keyframes) / done)
+        settled = mini_gop_end(done)
+        per_source_byte = other_bytes / (before[settled] * (done - keyframes) / done)
         left = count - done
-        keyframes_left = max((count + interval - 1) // interval - keyframes, 0)
-        others_left = (left - min(keyframes_left, left)) / left if left else 0
+        keyframes_left = min(max((count + interval - 1) // interval - keyframes, 0), left)
+        others_left = (left - keyframes_left) / left if left else 0
         projected = (key_bytes + other_bytes + keyframes_left * key_bytes / keyframes
-                     + per_source_byte * (before[count] - before[done]) * others_left + audio)
-        errors.append(projected / original / real - 1)
+                     + per_source_byte * (before[count] - before[settled]) * others_left + audio)
+        tenth = done * 10 // count
+        worst[tenth] = max(worst.get(tenth, -1.0), projected / original / real - 1)
     print(f"{os.path.basename(source):28} real {real:6.3f} "
-          + " ".join(f"{share * 100:.0f}%:{error * 100:+5.1f}" for share, error in zip(shares, errors)))
+          + " ".join(f"{tenth * 10}%:{error * 100:+5.1f}" for tenth, error in sorted(worst.items())))
 
 
 if __name__ == "__main__":

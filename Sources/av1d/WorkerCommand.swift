@@ -170,7 +170,8 @@ struct WorkerCommand: ParsableCommand {
         }
         guard let source, let streams else { return nil }
         return SizeWatch(maxSizeRatio: gate.maxSizeRatio, source: streams, originalBytes: OutputTarget.size(of: input),
-                         keyframeInterval: settings.resolvedKeyframeInterval(framesPerSecond: source.frameRate))
+                         keyframeInterval: settings.resolvedKeyframeInterval(framesPerSecond: source.frameRate),
+                         miniGOP: settings.miniGOP)
     }
 
     /// The prediction, reported as a `predicted` message; the gate's reason to skip, if any. A

@@ -151,7 +151,7 @@ struct PredictionAccuracyTests {
 struct SizeWatchTests {
     /// 1000 source pictures of 1000 bytes, 50 000 bytes of audio, an original of 1 050 000 bytes.
     let watch = SizeWatch(maxSizeRatio: 0.9, sourcePictures: Array(repeating: 1000, count: 1000), otherBytes: 50_000,
-                          originalBytes: 1_050_000, keyframeInterval: 250)!
+                          originalBytes: 1_050_000, keyframeInterval: 250, miniGOP: 16)!
 
     func progress(frames: Int, keyframeBytes: Int64, perOtherPicture: Int64) -> EncodeProgress {
         var video = EncodedVideoBytes()
@@ -167,14 +167,18 @@ struct SizeWatchTests {
     func projection() throws {
         #expect(watch.projection(after: progress(frames: 99, keyframeBytes: 20_000, perOtherPicture: 900)) == nil,
                 "nothing is judged before a tenth of the title")
-        let early = try #require(watch.projection(after: progress(frames: 100, keyframeBytes: 20_000, perOtherPicture: 900)))
-        // 1 keyframe + 99 pictures of 900, 3 keyframes to come, 897 other pictures at 0.9 per source byte, the audio.
-        let encoded: Double = 20_000 + 99 * 900
-        let toCome: Double = 3 * 20_000 + 0.9 * 900_000 * 897 / 900
+        // After 7 whole mini-GOPs: 1 keyframe + 112 pictures of 900, 3 keyframes to come, 884 of
+        // the 887 pictures to come at 0.9 per source byte, the audio.
+        let early = try #require(watch.projection(after: progress(frames: 113, keyframeBytes: 20_000, perOtherPicture: 900)))
+        let encoded: Double = 20_000 + 112 * 900
+        let toCome: Double = 3 * 20_000 + 0.9 * 887_000 * 884 / 887
         let projected = encoded + toCome + 50_000
-        #expect(abs(early.share - 0.1) < 1e-12)
+        #expect(abs(early.share - 0.113) < 1e-12)
         #expect(abs(early.ratio - projected / 1_050_000) < 1e-12)
-        #expect(abs(early.stopRatio - 0.9 * (1 + SizeWatch.earliestMargin)) < 1e-12)
+        let margin = SizeWatch.finalMargin + (SizeWatch.earliestMargin - SizeWatch.finalMargin) * 0.887 / 0.9
+        #expect(abs(early.stopRatio - 0.9 * (1 + margin)) < 1e-12)
+        #expect(abs(try #require(watch.projection(after: progress(frames: 100, keyframeBytes: 20_000, perOtherPicture: 900))).stopRatio
+                    - 0.9 * (1 + SizeWatch.earliestMargin)) < 1e-12)
         // The margin shrinks with the share still to encode.
         let late = try #require(watch.projection(after: progress(frames: 1000, keyframeBytes: 20_000, perOtherPicture: 900)))
         #expect(abs(late.stopRatio - 0.9 * (1 + SizeWatch.finalMargin)) < 1e-12)
@@ -185,18 +189,30 @@ struct SizeWatchTests {
     @Test("a title on course for more than the threshold and its margin is off course; one near it is not")
     func offCourse() throws {
         // 1 100 bytes per source byte's worth: about 1.1x of the original.
-        let grows = try #require(watch.projection(after: progress(frames: 100, keyframeBytes: 20_000, perOtherPicture: 1_100)))
+        let grows = try #require(watch.projection(after: progress(frames: 113, keyframeBytes: 20_000, perOtherPicture: 1_100)))
         #expect(grows.ratio > 1.05 && grows.isOffCourse)
-        #expect(grows.reason(maxSizeRatio: 0.9) == String(format: "stopped at 10%%: on course for %.2fx of the original (threshold 0.90)", grows.ratio))
-        let near = try #require(watch.projection(after: progress(frames: 100, keyframeBytes: 20_000, perOtherPicture: 880)))
+        #expect(grows.reason(maxSizeRatio: 0.9) == String(format: "stopped at 11%%: on course for %.2fx of the original (threshold 0.90)", grows.ratio))
+        let near = try #require(watch.projection(after: progress(frames: 113, keyframeBytes: 20_000, perOtherPicture: 880)))
         #expect(near.ratio > 0.9 && !near.isOffCourse, "above the threshold, within the early margin")
-        #expect(SizeWatch(maxSizeRatio: 0.9, sourcePictures: [], otherBytes: 0, originalBytes: 1, keyframeInterval: 250) == nil)
+        #expect(SizeWatch(maxSizeRatio: 0.9, sourcePictures: [], otherBytes: 0, originalBytes: 1, keyframeInterval: 250, miniGOP: 16) == nil)
         // A source of a packet per field: 1000 packets, 500 frames. The 50 frames encoded are
         // 100 packets' worth of the source, not 50 (which would make the title look twice as costly).
         var fields = progress(frames: 50, keyframeBytes: 20_000, perOtherPicture: 1_800)
         fields.framesTotal = 500
         let byFields = try #require(watch.projection(after: fields))
         #expect(abs(byFields.share - 0.1) < 1e-12 && byFields.ratio < 1.0, "\(byFields)")
+    }
+
+    @Test("part-way through a mini-GOP, the source's bytes count to its end: its base picture is coded first")
+    func miniGOPs() {
+        // Keyframes every 250 pictures, mini-GOPs of 16 after each; the last before a keyframe is short.
+        for (frames, end) in [(1, 1), (2, 17), (17, 17), (100, 113), (113, 113), (249, 250), (250, 250), (251, 251), (252, 267)] {
+            #expect(watch.miniGOPEnd(after: frames) == end, "\(frames)")
+        }
+        // After 100 pictures the source is counted to 113, the end of the mini-GOP under way.
+        let midway = watch.projection(after: progress(frames: 100, keyframeBytes: 20_000, perOtherPicture: 900))
+        let whole = watch.projection(after: progress(frames: 113, keyframeBytes: 20_000, perOtherPicture: 900))
+        #expect(midway!.ratio < whole!.ratio, "midway, the source's bytes are ahead of the pictures: the smaller projection")
     }
 
     @Test("the source's pictures are counted in display order, as ffprobe reads its packets", arguments: ["views-highrate.mkv", "bbb576-dvb.ts"])
