@@ -4,7 +4,7 @@
 # each title under its own daemon so that the CPU seconds (user + system of the daemon and its
 # workers, from /usr/bin/time) belong to that title alone.
 #
-#   scripts/predict-library.sh [--av1d PATH] [--library DIR] [--work DIR] [KEY=VALUE ...]
+#   scripts/predict-library.sh [--av1d PATH] [--library DIR] [--work DIR] [--truth DIR] [KEY=VALUE ...]
 #   scripts/predict-library.sh --av1d .build/release/av1d svt_preset=8 crf=30
 #
 # Without --library it builds one (in WORK/library, kept between runs) from the Big Buck Bunny
@@ -18,17 +18,23 @@
 # seconds of both runs; then the totals: CPU of the daemon with prediction vs encoding
 # everything, CPU spent on the rejected titles vs their full encodes (goal: at most 0.15x), and
 # titles that would have met the size gate but were skipped (goal: none).
+#
+# --truth DIR takes the encode-everything runs from an earlier run's WORK/runs/false (same
+# library, settings and engine: prediction and the size watch do not change a full encode)
+# instead of encoding everything again.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 AV1D="$ROOT/.build/release/av1d"
 WORK="${TMPDIR:-/tmp}/av1d-predict-library"
 LIBRARY=""
+TRUTH=""
 SETTINGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --av1d) AV1D="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --library) LIBRARY="$(cd "$2" && pwd)"; shift 2 ;;
     --work) WORK="$2"; shift 2 ;;
+    --truth) TRUTH="$(cd "$2" && pwd)"; shift 2 ;;
     *=*) SETTINGS+=("$1"); shift ;;
     *) echo "usage: $0 [--av1d PATH] [--library DIR] [--work DIR] [KEY=VALUE ...]" >&2; exit 64 ;;
   esac
@@ -115,7 +121,12 @@ mapfile -t TITLES < <(find "$LIBRARY" -maxdepth 1 -type f ! -name '.*' | sort)
 for file in "${TITLES[@]}"; do
   echo "predict-library: $(basename "$file")" >&2
   run_title "$file" true
-  run_title "$file" false
+  if [[ -n "$TRUTH" ]]; then
+    rm -rf "$WORK/runs/false/$(basename "$file")"; mkdir -p "$WORK/runs/false"
+    cp -r "$TRUTH/$(basename "$file")" "$WORK/runs/false/"
+  else
+    run_title "$file" false
+  fi
 done
 
 python3 - "$WORK/runs" "${TITLES[@]}" <<'EOF'
@@ -128,6 +139,7 @@ def load(predict, name):
     return record, float(user) + float(system)
 def decision(record):
     if record.get("skipped_by_prediction"): return "skip (predicted)"
+    if record.get("stopped_at_fraction") is not None: return f"stop at {record['stopped_at_fraction'] * 100:.0f}%"
     if record["status"] == "Success": return "encode, replace"
     if record["status"] == "Skipped": return "encode, keep"
     return record["status"].lower()
@@ -144,7 +156,7 @@ for name in titles:
     totals["predict"] += cpu; totals["all"] += full_cpu
     if not meets:
         rejected += 1; totals["rejected"] += cpu; totals["rejected_full"] += full_cpu
-    elif with_prediction.get("skipped_by_prediction"):
+    elif with_prediction["status"] != "Success":
         wrong.append(name)
     cell = lambda v, f: format(v, f) if v is not None else "--"
     print(f"{name:28} {cell(real, '6.3f')} {'shrinks' if meets else 'grows':>7} {decision(with_prediction):>17} "

@@ -64,6 +64,10 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var skippedByPrediction: Bool?
     /// After a full encode: (predicted − real) / real size ratio; positive when it overshot.
     public var predictionError: Double?
+    /// Set when the size watch stopped the full encode (`SizeWatch`): the share of the title's
+    /// pictures encoded by then, and the size ratio the encode was on course for.
+    public var stoppedAtFraction: Double?
+    public var projectedRatio: Double?
     /// With a quality target: the CRFs the search tried on the samples, their scores and cost.
     public var crfSearch: CRFSearchReport?
 

@@ -11,9 +11,10 @@ extension StatusReport {
         var ratios: [Double] = []
         var predictionErrors: [Double] = []
         var predictionCPU = 0.0
-        var predictedSkips = 0
+        var predictedSkips = 0, watchStops = 0
         for job in jobs {
             if job.skippedByPrediction == true { predictedSkips += 1 }
+            if job.stoppedAtFraction != nil { watchStops += 1 }
             if let error = job.predictionError { predictionErrors.append(abs(error)) }
             predictionCPU += job.predictionCpuSeconds ?? 0
             switch job.status {
@@ -32,6 +33,7 @@ extension StatusReport {
             }
         }
         totals.skippedByPrediction = predictedSkips
+        totals.stoppedBySizeWatch = watchStops
         totals.predictionsChecked = predictionErrors.count
         totals.predictionMeanError = predictionErrors.isEmpty ? nil : predictionErrors.reduce(0, +) / Double(predictionErrors.count)
         totals.predictionCpuSeconds = predictionCPU

@@ -129,7 +129,8 @@ extension Supervisor {
         job.crfUsed = settings.qualityTarget == nil ? settings.resolvedCRF(height: candidate.probe.height) : nil
         job.tempOutputPath = (config.tempOutputDir as NSString).appendingPathComponent("\(job.id).mkv.tmp")
         let id = job.id
-        let gate = config.predict ? PredictionGate(maxSizeRatio: config.maxSizeRatio, margin: predictions.margin) : nil
+        let gate = config.predict
+            ? PredictionGate(maxSizeRatio: config.maxSizeRatio, margin: predictions.margin(qualityTarget: settings.qualityTarget != nil)) : nil
         do {
             let worker = try WorkerProcess(
                 executable: executable, request: .encode(facts.path, to: job.tempOutputPath!, settings: settings, prediction: gate,
@@ -186,6 +187,10 @@ extension Supervisor {
             if let summary = message.summary { job.outcome = .verified(summary) }
         case .nothingToDo:
             job.outcome = .nothingToDo(message.reason ?? "nothing to do")
+            if let projection = message.sizeWatch {
+                job.record.stoppedAtFraction = projection.share
+                job.record.projectedRatio = projection.ratio
+            }
         case .failed:
             job.outcome = .failed(message.reason ?? "failed", message.failure ?? .file)
         case .probed:

@@ -12,6 +12,7 @@ struct MuxSession: ~Copyable {
     /// Source timing of each picture sent to the encoder, by the index it was sent with.
     private var timings: [Int64: (pts: Int64, duration: Int64)] = [:]
     private(set) var framesEncoded = 0
+    private(set) var video = EncodedVideoBytes()
     private var firstPts: Int64?
     private var endPts: Int64 = 0
     var meter: ProgressMeter
@@ -129,15 +130,16 @@ struct MuxSession: ~Copyable {
         if encoded.isKeyframe { packet.pointer.pointee.flags |= AV_PKT_FLAG_KEY }
         try muxer.write(packet, toStream: mapping[videoInputIndex]!, timeBase: videoTimeBase)
         framesEncoded += 1
+        video.add(encoded.bytes.count, isKeyframe: encoded.isKeyframe)
         if firstPts == nil { firstPts = timing.pts }
         endPts = max(endPts, timing.pts + timing.duration)
-        meter.update(frames: framesEncoded, outputBytes: muxer.bytesWritten)
+        meter.update(frames: framesEncoded, outputBytes: muxer.bytesWritten, video: video)
     }
 
     mutating func finish() throws(EncodeError) {
         if !timings.isEmpty { throw .encoder("\(timings.count) pictures were sent but never came back") }
         try muxer.finish()
-        meter.update(frames: framesEncoded, outputBytes: muxer.bytesWritten, force: true)
+        meter.update(frames: framesEncoded, outputBytes: muxer.bytesWritten, video: video, force: true)
     }
 
     deinit {

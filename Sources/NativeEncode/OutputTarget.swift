@@ -31,7 +31,7 @@ public enum OutputTarget {
         name.hasPrefix(".") && name.hasSuffix(partialSuffix)
     }
 
-    static func size(of path: String) -> Int64 {
+    public static func size(of path: String) -> Int64 {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
     }
 

@@ -9,6 +9,8 @@ public struct EncodeProgress: Sendable, Codable {
     /// Frames encoded per wall-clock second so far.
     public var fps: Double
     public var outputBytes: Int64
+    /// The encoded video so far, counted packet by packet (the file's size lags by a cluster).
+    public var video = EncodedVideoBytes()
     /// Seconds left at the current speed; nil until there is a speed to go by.
     public var etaSeconds: Double?
     /// A chunked encode's chunks and workers; nil for a title encoded in one piece.
@@ -37,6 +39,27 @@ public struct ChunkProgress: Sendable, Codable, Equatable {
     public var workers: [Worker]
 }
 
+/// The encoded video's bytes, keyframes apart: a title has one every `keyframe_interval`
+/// pictures, so what the first ones cost says little of the rest.
+public struct EncodedVideoBytes: Sendable, Codable, Equatable {
+    public var keyframes = 0
+    public var keyframeBytes: Int64 = 0
+    public var otherFrames = 0
+    public var otherBytes: Int64 = 0
+
+    public init() {}
+
+    mutating func add(_ bytes: Int, isKeyframe: Bool) {
+        if isKeyframe {
+            keyframes += 1
+            keyframeBytes += Int64(bytes)
+        } else {
+            otherFrames += 1
+            otherBytes += Int64(bytes)
+        }
+    }
+}
+
 /// Receives progress from the encode thread; must return quickly.
 public typealias ProgressObserver = @Sendable (EncodeProgress) -> Void
 
@@ -59,7 +82,8 @@ struct ProgressMeter {
 
     var elapsed: Double { Date().timeIntervalSince(start) }
 
-    mutating func update(frames: Int, outputBytes: Int64, chunks: ChunkProgress? = nil, force: Bool = false) {
+    mutating func update(frames: Int, outputBytes: Int64, video: EncodedVideoBytes = EncodedVideoBytes(), chunks: ChunkProgress? = nil,
+                         force: Bool = false) {
         guard let observer else { return }
         let now = Date()
         guard force || now.timeIntervalSince(lastReport) >= interval else { return }
@@ -69,6 +93,6 @@ struct ProgressMeter {
         let remaining = max(framesTotal - frames, 0)
         let eta: Double? = fps > 0 && frames - baseline >= 2 ? Double(remaining) / fps : nil
         observer(EncodeProgress(framesEncoded: frames, framesTotal: max(framesTotal, frames), elapsedSeconds: elapsed,
-                                fps: fps, outputBytes: outputBytes, etaSeconds: eta, chunks: chunks))
+                                fps: fps, outputBytes: outputBytes, video: video, etaSeconds: eta, chunks: chunks))
     }
 }

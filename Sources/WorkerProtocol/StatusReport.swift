@@ -18,6 +18,8 @@ public struct StatusReport: Codable, Sendable {
         /// encoded in full, and the mean of |predicted − real| / real size ratio over them.
         /// Optional for older daemons.
         public var skippedByPrediction: Int?
+        /// Titles whose full encode the size watch stopped part-way (on course to miss the size gate).
+        public var stoppedBySizeWatch: Int?
         public var predictionsChecked: Int?
         public var predictionMeanError: Double?
         /// CPU seconds all predictions took.

@@ -57,6 +57,8 @@ public struct WorkerMessage: Codable, Sendable {
     /// With `predicted`, when a quality target was set: the CRF search whose chosen CRF
     /// `prediction` is for; `reason` is set when no CRF met the target.
     public var crfSearch: CRFSearchReport?
+    /// With `nothing_to_do`, when the size watch stopped the full encode: where and why.
+    public var sizeWatch: SizeWatch.Projection?
     public var summary: EncodeSummary?
     public var verification: OutputVerifier.Report?
     public var reason: String?
@@ -64,7 +66,8 @@ public struct WorkerMessage: Codable, Sendable {
     public var failure: FailureKind?
 
     public init(event: Event, probe: ProbeFacts? = nil, progress: EncodeProgress? = nil, stage: String? = nil,
-                prediction: SizePrediction? = nil, crfSearch: CRFSearchReport? = nil, summary: EncodeSummary? = nil, verification: OutputVerifier.Report? = nil,
+                prediction: SizePrediction? = nil, crfSearch: CRFSearchReport? = nil, sizeWatch: SizeWatch.Projection? = nil,
+                summary: EncodeSummary? = nil, verification: OutputVerifier.Report? = nil,
                 reason: String? = nil, failure: FailureKind? = nil) {
         self.event = event
         self.probe = probe
@@ -72,6 +75,7 @@ public struct WorkerMessage: Codable, Sendable {
         self.stage = stage
         self.prediction = prediction
         self.crfSearch = crfSearch
+        self.sizeWatch = sizeWatch
         self.summary = summary
         self.verification = verification
         self.reason = reason

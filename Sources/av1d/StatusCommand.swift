@@ -35,7 +35,7 @@ struct StatusCommand: ParsableCommand {
         let ratio = totals.averageRatio.map { String(format: "%.3f", $0) } ?? "--"
         print("done \(totals.success), failed \(totals.failed), skipped \(totals.skipped); saved \(Format.bytes(totals.bytesSaved)) (average ratio \(ratio), \(Format.seconds(totals.encodeSeconds)) encoding)")
         let error = totals.predictionMeanError.map { String(format: "%.1f%%", $0 * 100) } ?? "--"
-        print("predicted: \(totals.skippedByPrediction ?? 0) skipped without a full encode; mean size error \(error) over \(totals.predictionsChecked ?? 0) full encodes; \(Format.seconds(totals.predictionCpuSeconds ?? 0)) CPU sampling")
+        print("predicted: \(totals.skippedByPrediction ?? 0) skipped without a full encode, \(totals.stoppedBySizeWatch ?? 0) stopped part-way by the size watch; mean size error \(error) over \(totals.predictionsChecked ?? 0) full encodes; \(Format.seconds(totals.predictionCpuSeconds ?? 0)) CPU sampling")
     }
 
     /// The daemon's live numbers when it answers; the job store's otherwise; nil when nothing

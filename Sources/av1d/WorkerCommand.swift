@@ -59,7 +59,8 @@ struct WorkerCommand: ParsableCommand {
     }
 
     /// Predicts the encode from samples (when asked) and skips it if the gate says so; otherwise
-    /// encodes, then verifies the output independently of the encode.
+    /// encodes, watching the output's size when the gate is on (`SizeWatch`), then verifies the
+    /// output independently of the encode.
     private func encode(_ input: String, to output: String, settings: EncodeSettings, gate: PredictionGate?,
                         workFolder: String?) throws {
         let stop = StopFlag()
@@ -68,23 +69,34 @@ struct WorkerCommand: ParsableCommand {
         do {
             var settings = settings
             var search = CRFSearchDecision.notSearched
+            // The source's stream bytes: one read of the file, shared by the samples and the watch.
+            var streams: SourceStreamBytes?
             if let target = settings.qualityTarget {
-                search = try searchCRF(input, scratch: output, settings: &settings, target: target, gate: gate, stop: stop)
+                search = try searchCRF(input, scratch: output, settings: &settings, target: target, gate: gate,
+                                       streams: &streams, stop: stop)
             }
             var refusal: String?
             switch search {
             case .encode: break
             case .keepOriginal(let reason): refusal = reason
             case .notSearched:
-                if let gate { refusal = try predict(input, scratch: output, settings: settings, gate: gate, stop: stop, workFolder: workFolder) }
+                if let gate {
+                    refusal = try predict(input, scratch: output, settings: settings, gate: gate, streams: &streams, stop: stop,
+                                          workFolder: workFolder)
+                }
             }
             if let refusal {
                 emit(WorkerMessage(event: .nothingToDo, reason: refusal))
                 throw ExitCode(3)
             }
-            let summary = try Transcoder(settings: settings).encode(
-                input: input, output: output, overwrite: true,
-                observer: { emit(WorkerMessage(event: .progress, progress: $0)) }, stop: stop, chunkFolder: workFolder)
+            let watch: SizeWatch? = if let gate { try sizeWatch(input, settings: settings, gate: gate, streams: &streams) } else { nil }
+            let summary: EncodeSummary
+            switch try encodeWatched(input, to: output, settings: settings, watch: watch, workFolder: workFolder, stop: stop) {
+            case .finished(let finished): summary = finished
+            case .offCourse(let projection, let maxSizeRatio):
+                emit(WorkerMessage(event: .nothingToDo, sizeWatch: projection, reason: projection.reason(maxSizeRatio: maxSizeRatio)))
+                throw ExitCode(3)
+            }
             emit(WorkerMessage(event: .stage, stage: "verifying"))
             let report = try OutputVerifier.verify(
                 path: summary.output, summary: summary,
@@ -102,10 +114,70 @@ struct WorkerCommand: ParsableCommand {
         }
     }
 
+    private enum WatchedEncode {
+        case finished(EncodeSummary)
+        /// The size watch stopped the encode: the projection that did.
+        case offCourse(SizeWatch.Projection, maxSizeRatio: Double)
+    }
+
+    /// The full encode, reporting progress; the size watch, if any, stops it once it is off course.
+    private func encodeWatched(_ input: String, to output: String, settings: EncodeSettings, watch: SizeWatch?,
+                               workFolder: String?, stop: StopFlag) throws(EncodeError) -> WatchedEncode {
+        let offCourse = OffCourse()
+        do {
+            return .finished(try Transcoder(settings: settings).encode(
+                input: input, output: output, overwrite: true,
+                observer: { progress in
+                    emit(WorkerMessage(event: .progress, progress: progress))
+                    if let projection = watch?.projection(after: progress), projection.isOffCourse, offCourse.set(projection) {
+                        stop.raise()
+                    }
+                }, stop: stop, chunkFolder: workFolder))
+        } catch {
+            if case .cancelled = error, let watch, let projection = offCourse.projection {
+                return .offCourse(projection, maxSizeRatio: watch.maxSizeRatio)
+            }
+            throw error
+        }
+    }
+
+    /// The first projection that found the encode off course, set once from the encode thread.
+    private final class OffCourse: @unchecked Sendable {
+        private let lock = NSLock()
+        private var first: SizeWatch.Projection?
+
+        var projection: SizeWatch.Projection? { lock.withLock { first } }
+
+        /// True when `projection` is the first: the one that stops the encode.
+        func set(_ projection: SizeWatch.Projection) -> Bool {
+            lock.withLock {
+                guard first == nil else { return false }
+                first = projection
+                return true
+            }
+        }
+    }
+
+    /// The size watch for an encode under the gate; nil, said on a stage line, when the source's
+    /// pictures cannot be counted: the encode then runs to the end, as without a watch. A chunked
+    /// encode's progress does not count its video bytes: the watch then never judges.
+    private func sizeWatch(_ input: String, settings: EncodeSettings, gate: PredictionGate,
+                           streams: inout SourceStreamBytes?) throws(EncodeError) -> SizeWatch? {
+        let source = try sampling("size watch", otherwise: "encoding without it") { () throws(EncodeError) in
+            let source = SourceInfo(try MediaInput(path: input))
+            if streams == nil { streams = try SourceStreamBytes(path: input, durationSeconds: source.durationSeconds) }
+            return source
+        }
+        guard let source, let streams else { return nil }
+        return SizeWatch(maxSizeRatio: gate.maxSizeRatio, source: streams, originalBytes: OutputTarget.size(of: input),
+                         keyframeInterval: settings.resolvedKeyframeInterval(framesPerSecond: source.frameRate),
+                         miniGOP: settings.miniGOP)
+    }
+
     /// The prediction, reported as a `predicted` message; the gate's reason to skip, if any. A
     /// prediction that fails costs only itself: the title is encoded in full, as without one.
     private func predict(_ input: String, scratch: String, settings: EncodeSettings, gate: PredictionGate,
-                         stop: StopFlag, workFolder: String?) throws(EncodeError) -> String? {
+                         streams: inout SourceStreamBytes?, stop: StopFlag, workFolder: String?) throws(EncodeError) -> String? {
         // An earlier attempt of this encode passed the gate and left chunks: its samples would
         // say the same again, at a cost the resume is there to save.
         if let workFolder {
@@ -118,7 +190,7 @@ struct WorkerCommand: ParsableCommand {
         emit(WorkerMessage(event: .stage, stage: "predicting"))
         let predicted = try sampling("prediction", otherwise: "encoding in full") { () throws(EncodeError) in
             try SamplePredictor(settings: settings).predict(
-                input: input, scratch: scratch,
+                input: input, scratch: scratch, streams: &streams,
                 observer: { sample, count, progress in
                     emit(WorkerMessage(event: .stage, stage: "predicting: sample \(sample) of \(count), frame \(progress.framesEncoded)"))
                 }, stop: stop)
@@ -148,12 +220,12 @@ struct WorkerCommand: ParsableCommand {
     /// judges. No CRF in range meeting the target keeps the original: a file below the asked
     /// quality never replaces it. A search that cannot run costs only itself.
     private func searchCRF(_ input: String, scratch: String, settings: inout EncodeSettings, target: QualityTarget,
-                           gate: PredictionGate?, stop: StopFlag) throws(EncodeError) -> CRFSearchDecision {
+                           gate: PredictionGate?, streams: inout SourceStreamBytes?, stop: StopFlag) throws(EncodeError) -> CRFSearchDecision {
         emit(WorkerMessage(event: .stage, stage: "searching CRF"))
         let fallback = "the configured CRF is used"
         let search = CRFSearch(settings: settings, target: target)
         let searched = try sampling("CRF search", otherwise: fallback) { () throws(EncodeError) in
-            try search.run(input: input, scratch: scratch, observer: { step, crf, sample, count, progress in
+            try search.run(input: input, scratch: scratch, streams: &streams, observer: { step, crf, sample, count, progress in
                 emit(WorkerMessage(event: .stage, stage: "searching CRF: step \(step), CRF \(crf), sample \(sample) of \(count), frame \(progress.framesEncoded)"))
             }, stop: stop)
         }

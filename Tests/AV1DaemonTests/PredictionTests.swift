@@ -1,5 +1,6 @@
 import AV1Daemon
 import Foundation
+import NativeEncode
 import Testing
 
 @Suite("Prediction from samples before the full encode", .serialized)
@@ -22,7 +23,7 @@ struct PredictionTests {
         #expect(reason.hasPrefix("predicted ") && reason.contains("of the original from 2 samples") && reason.contains("threshold 1.00"),
                 "\(reason)")
         #expect(job.skippedByPrediction == true)
-        #expect((job.predictedRatio ?? 0) >= 1.25, "the gate skips from 1.25x with the starting 25% margin")
+        #expect((job.predictedRatio ?? 0) >= 1.10, "the gate skips from 1.10x with the starting 10% margin")
         // Two samples of 33 pictures at 25 fps: 6% of the title.
         #expect(job.predictionSamples == 2 && abs((job.sampleSeconds ?? 0) - 2.64) < 0.01)
         #expect((job.predictionCpuSeconds ?? 0) > 0)
@@ -40,20 +41,33 @@ struct PredictionTests {
         #expect(Media.sha(path) == original)
     }
 
-    @Test("a title too short to sample (5 s) is encoded in full, without a prediction")
-    func shortTitleEncoded() throws {
+    @Test("the size watch stops the full encode of a title on course to grow: reason with the share, marker, no temp output, original kept")
+    func sizeWatchStops() throws {
+        // bbb720.mp4 (5 s) is too short to sample, so it is not predicted; at CRF 16 it comes out
+        // larger than the original, which its first pictures already show.
         let daemon = try DaemonHarness(["crf": "16"])
-        try daemon.add("bbb720.mp4")
+        let path = try daemon.add("bbb720.mp4")
+        let original = Media.sha(path)
         try daemon.start()
-        #expect(daemon.wait { daemon.records(for: "bbb720.mp4").last?.status.isFinal == true }, "\(daemon.log)")
+        #expect(daemon.wait { daemon.records(for: "bbb720.mp4").last?.status == .skipped }, "\(daemon.log)")
         _ = try daemon.stop()
         let job = try #require(daemon.records(for: "bbb720.mp4").last)
-        #expect(job.reason?.hasPrefix("new file would be") == true, "kept by the size gate: \(job.reason ?? "")")
-        #expect(job.predictedRatio == nil && job.skippedByPrediction == nil)
-        #expect((job.framesEncoded ?? 0) > 100)
+        let share = try #require(job.stoppedAtFraction)
+        let projected = try #require(job.projectedRatio)
+        #expect(share >= SizeWatch.earliestShare && share < 0.5, "stopped early: \(share)")
+        #expect(projected > 1.0 * (1 + SizeWatch.earliestMargin))
+        #expect(job.reason == String(format: "stopped at %.0f%%: on course for %.2fx of the original (threshold 1.00)", share * 100, projected))
+        #expect(job.predictedRatio == nil && job.skippedByPrediction == nil, "too short to predict")
+        #expect(job.newBytes == nil && (job.framesEncoded ?? 0) < 125, "the encode did not finish: \(job.framesEncoded ?? 0) frames")
+        #expect(daemon.files(in: daemon.temp).isEmpty, "the partial output is removed")
+        #expect(FileManager.default.fileExists(atPath: SkipMarker.markerPath(for: path)))
+        #expect(try String(contentsOfFile: SkipMarker.sidecarPath(for: path), encoding: .utf8).contains(job.reason!))
+        #expect(Media.sha(path) == original)
+        let status = Media.run([DaemonHarness.binary, "status", "--config", daemon.configPath])
+        #expect(status.output.contains("0 skipped without a full encode, 1 stopped part-way by the size watch"), "\(status.output)")
     }
 
-    @Test("predict = false: the same title is encoded in full and kept by the size gate, with no prediction")
+    @Test("predict = false: the same title is encoded in full and kept by the size gate, with no prediction or size watch")
     func switchedOff() throws {
         let daemon = try DaemonHarness(["crf": "16", "predict": "false"])
         try daemon.add("bbb720.mp4")
@@ -62,7 +76,7 @@ struct PredictionTests {
         _ = try daemon.stop()
         let job = try #require(daemon.records(for: "bbb720.mp4").last)
         #expect(job.reason?.hasPrefix("new file would be") == true, "\(job.reason ?? "")")
-        #expect(job.predictedRatio == nil && job.skippedByPrediction == nil)
+        #expect(job.predictedRatio == nil && job.skippedByPrediction == nil && job.stoppedAtFraction == nil)
         #expect((job.framesEncoded ?? 0) > 100)
     }
 
@@ -80,6 +94,7 @@ struct PredictionTests {
         #expect(abs(error - (predicted - real) / real) < 1e-9)
         #expect(abs(error) < 0.10, "predicted \(predicted), real \(real)")
         #expect(predicted < 1 && job.skippedByPrediction == false)
+        #expect(job.stoppedAtFraction == nil && job.projectedRatio == nil, "the size watch let it finish")
         #expect(Media.videoCodec(try #require(job.outputPath)) == "av1", "replaced at \(path)")
         let history = PredictionHistory(stateDirectory: daemon.root + "/state")
         #expect(history.overshoots.count == 1 && abs(history.overshoots[0] - (predicted / real - 1)) < 1e-9)
@@ -87,7 +102,7 @@ struct PredictionTests {
 
         let status = Media.run([DaemonHarness.binary, "status", "--config", daemon.configPath])
         #expect(status.status == 0)
-        #expect(status.output.contains("predicted: 0 skipped without a full encode; mean size error \(String(format: "%.1f%%", abs(error) * 100)) over 1 full encodes"),
+        #expect(status.output.contains("predicted: 0 skipped without a full encode, 0 stopped part-way by the size watch; mean size error \(String(format: "%.1f%%", abs(error) * 100)) over 1 full encodes"),
                 "\(status.output)")
     }
 
@@ -96,11 +111,12 @@ struct PredictionTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("av1d-history-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var history = PredictionHistory(stateDirectory: folder)
-        #expect(history.margin == 0.25)
+        #expect(history.margin == 0.10 && history.margin(qualityTarget: true) == 0.25)
         for (predicted, real) in [(1.1, 1.0), (0.8, 1.0), (0.5, 0.5), (1.2, 1.0), (0.9, 1.0)] {
             try history.record(predicted: predicted, real: real)
         }
         #expect(abs(history.margin - 0.25) < 1e-9, "worst overshoot 20% + 5% headroom")
+        #expect(history.margin(qualityTarget: true) == history.margin, "learned, for both")
         #expect(abs(PredictionHistory(stateDirectory: folder).margin - 0.25) < 1e-9)
         for _ in 0..<PredictionHistory.remembered { try history.record(predicted: 0.9, real: 1.0) }
         #expect(abs(PredictionHistory(stateDirectory: folder).margin - PredictionHistory.headroom) < 1e-9,

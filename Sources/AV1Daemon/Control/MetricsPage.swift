@@ -19,6 +19,8 @@ enum MetricsPage {
                  value: Double(totals.bytesSaved))
         page.add("av1d_jobs_skipped_by_prediction", .gauge, help: "Titles the prediction gate skipped without a full encode, over the job store's history.",
                  value: Double(totals.skippedByPrediction ?? 0))
+        page.add("av1d_jobs_stopped_by_size_watch", .gauge, help: "Titles whose full encode the size watch stopped part-way, over the job store's history.",
+                 value: Double(totals.stoppedBySizeWatch ?? 0))
         page.add("av1d_prediction_error_ratio", .gauge,
                  help: "Mean of |predicted - real| / real size ratio over titles both predicted and encoded in full.",
                  value: totals.predictionMeanError ?? 0)

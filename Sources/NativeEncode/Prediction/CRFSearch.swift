@@ -2,7 +2,7 @@ import Foundation
 import LinuxSupport
 
 /// Finds, per title, the highest CRF (the smallest file) whose samples still reach a quality
-/// target: the prediction's samples are encoded at a few CRFs chosen by `CRFBracket` and scored
+/// target: the prediction's samples, centred in their shares (`SamplePlan.Placement`), are encoded at a few CRFs chosen by `CRFBracket` and scored
 /// against the source, then the full encode runs once, at the chosen CRF. The chosen CRF's
 /// prediction is what the size gate judges: no extra encode for it.
 public struct CRFSearch: Sendable {
@@ -31,12 +31,19 @@ public struct CRFSearch: Sendable {
     /// prediction's are.
     public func run(input: String, scratch: String, observer: StepObserver? = nil,
                     stop: StopFlag = StopFlag()) throws(EncodeError) -> Outcome {
+        var streams: SourceStreamBytes?
+        return try run(input: input, scratch: scratch, streams: &streams, observer: observer, stop: stop)
+    }
+
+    /// The same, with the source's stream bytes counted once for the search and whatever else
+    /// shares `streams` (the full encode's size watch).
+    public func run(input: String, scratch: String, streams: inout SourceStreamBytes?, observer: StepObserver? = nil,
+                    stop: StopFlag = StopFlag()) throws(EncodeError) -> Outcome {
         let before = UsageSample.now()
         let height = SourceInfo(try MediaInput(path: input)).height
         var bracket = CRFBracket(range: settings.crfRange, target: target, start: settings.resolvedCRF(height: height))
         var steps: [CRFSearchStep] = []
         var predictions: [Int: SizePrediction] = [:]
-        var streams: SourceStreamBytes?
         while case .tryCRF(let crf) = bracket.next {
             var stepSettings = settings
             stepSettings.crf = crf
@@ -45,7 +52,7 @@ public struct CRFSearch: Sendable {
             if let observer {
                 sampleObserver = { sample, count, progress in observer(step, crf, sample, count, progress) }
             }
-            let predicted = try SamplePredictor(settings: stepSettings).predict(
+            let predicted = try SamplePredictor(settings: stepSettings, placement: .centred).predict(
                 input: input, scratch: scratch, streams: &streams, observer: sampleObserver, stop: stop)
             guard let prediction = predicted else { return .tooShort }
             guard let score = target.score(of: prediction) else {

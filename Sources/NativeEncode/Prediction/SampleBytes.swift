@@ -50,13 +50,12 @@ struct SampleBytes: Sendable, Equatable {
 
     /// The video bytes of `frames` pictures with a keyframe every `keyframeInterval`: keyframes
     /// at the samples' mean keyframe cost, every other picture at the samples' bytes per source
-    /// byte times the source's video bytes (`sourceVideoBytes`). Scaling by the source's bytes
-    /// instead of by picture count lets a sample that holds a scene cut or a busy stretch weigh
-    /// what it weighs in the source (a ratio estimator): two short samples of 42 s titles missed
-    /// by +17 to +19% counted by pictures, by -12 to +9% scaled by bytes. The source's keyframes
-    /// stay in: most are scene cuts, which cost the AV1 encode too (left out, the error grew to
-    /// +22 to +69%). Without the source's bytes, the mean per picture is used.
-    func extrapolated(toFrames frames: Int, keyframeInterval: Int, sourceVideoBytes total: Int64? = nil) -> Int64 {
+    /// byte times the source's video bytes (`sourceVideoBytes`), and each of the source's
+    /// `sceneCuts` at a keyframe's cost more. Scaling by the source's bytes instead of by picture
+    /// count lets a sample that holds a busy stretch weigh what it weighs in the source (a ratio
+    /// estimator): two short samples of 42 s titles missed by +17 to +19% counted by pictures, by
+    /// -12 to +9% scaled by bytes. Without the source's bytes, the mean per picture is used.
+    func extrapolated(toFrames frames: Int, keyframeInterval: Int, sourceVideoBytes total: Int64? = nil, sceneCuts: Int = 0) -> Int64 {
         guard keyframes + otherFrames > 0 else { return 0 }
         let keyframeCount = min((frames + keyframeInterval - 1) / max(keyframeInterval, 1), frames)
         let otherCount = Double(frames - keyframeCount)
@@ -67,6 +66,6 @@ struct SampleBytes: Sendable, Equatable {
         } else {
             others = (otherFrames > 0 ? Double(otherBytes) / Double(otherFrames) : perKeyframe) * otherCount
         }
-        return Int64((perKeyframe * Double(keyframeCount) + others).rounded())
+        return Int64((perKeyframe * Double(keyframeCount + sceneCuts) + others).rounded())
     }
 }

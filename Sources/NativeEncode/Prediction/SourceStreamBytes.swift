@@ -4,10 +4,15 @@ import Foundation
 /// What the source holds, in bytes: its video (what the samples' bytes are scaled by), and what
 /// the output will carry besides its video: the audio and subtitle streams it copies (converts)
 /// and the attachments it keeps, all taken over unchanged from the source.
-struct SourceStreamBytes {
+public struct SourceStreamBytes: Sendable {
     /// The source's video packets, counted in one read of the file (a declared video bit rate is
     /// often nominal: MPEG-2's sequence header, a TS).
     var video: Int64 = 0
+    /// The video packets' bytes in display order, one per picture: how much of the source a
+    /// full encode has covered after its first N pictures (`SizeWatch`).
+    var pictures: [Int64] = []
+    /// The video's keyframes that mark scene cuts (`SceneCuts`).
+    var sceneCuts = 0
     /// The output's streams besides its video.
     var other: Int64 = 0
     /// Streams whose size came from reading their packets (no declared bit rate to trust).
@@ -17,7 +22,7 @@ struct SourceStreamBytes {
     /// times the title's duration; the video, and streams that declare no rate, are counted
     /// packet by packet in one read of the file that skips every other stream (it costs I/O
     /// more than CPU).
-    init(path: String, durationSeconds: Double) throws(EncodeError) {
+    public init(path: String, durationSeconds: Double) throws(EncodeError) {
         let input = try MediaInput(path: path)
         guard let videoIndex = SourceInfo(input).videoIndex else { throw .nothingToDo(.noVideoStream) }
         let plan = StreamPlan(input, videoIndex: videoIndex)
@@ -41,18 +46,32 @@ struct SourceStreamBytes {
             }
         }
         for index in 0..<input.streamCount where !counted.contains(index) { input.stream(index).pointee.discard = AVDISCARD_ALL }
+        var timed: [(time: Int64, bytes: Int64, isKey: Bool)] = []
         let packet = try Packet()
         reading: while true {
             switch input.read(into: packet) {
             case .packet:
                 let index = packet.streamIndex
                 let bytes = Int64(packet.pointer.pointee.size)
-                if index == videoIndex { video += bytes } else if counted.contains(index) { other += bytes }
+                if index == videoIndex {
+                    video += bytes
+                    // Packets come in decode order; a packet without a time keeps its place.
+                    let pts = packet.pointer.pointee.pts, dts = packet.pointer.pointee.dts
+                    let time = pts != av1d_nopts_value() ? pts : dts != av1d_nopts_value() ? dts : timed.last?.time ?? 0
+                    timed.append((time, bytes, packet.pointer.pointee.flags & AV_PKT_FLAG_KEY != 0))
+                } else if counted.contains(index) {
+                    other += bytes
+                }
                 packet.unref()
             case .endOfFile: break reading
             case .failed(let failure): throw .library(failure)
             }
         }
+        // A stable sort: packets with equal times (none given) stay in decode order.
+        let ordered = timed.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+        pictures = ordered.map(\.bytes)
+        let keyframes = ordered.indices.filter { ordered[$0].isKey }
+        sceneCuts = SceneCuts.count(keyframes: keyframes, frameRate: durationSeconds > 0 ? Double(ordered.count) / durationSeconds : 0)
     }
 
     private static func declaredBitRate(of stream: UnsafeMutablePointer<AVStream>) -> Int64? {
