@@ -49,6 +49,14 @@ public struct EncodedVideoBytes: Sendable, Codable, Equatable {
 
     public init() {}
 
+    /// Takes back pictures counted before (a chunk encoded again).
+    mutating func remove(_ other: EncodedVideoBytes) {
+        keyframes -= other.keyframes
+        keyframeBytes -= other.keyframeBytes
+        otherFrames -= other.otherFrames
+        otherBytes -= other.otherBytes
+    }
+
     mutating func add(_ bytes: Int, isKeyframe: Bool) {
         if isKeyframe {
             keyframes += 1

@@ -128,6 +128,35 @@ struct ChunkTests {
         #expect(try OutputVerifier.verify(path: chunked, summary: split).frames == one.framesEncoded)
     }
 
+    @Test("a chunked encode feeds the size watch: a title on course to grow is judged off course part-way and stopped")
+    func chunkedEncodeIsWatched() throws {
+        let scratch = try Scratch()
+        // views-lean.mp4 (42 s, a lean web release) grows at CRF 16; one chunk worker, chunks kept.
+        let input = Fixtures.path("views-lean.mp4")
+        let settings = fastSettings { $0.crf = 16; $0.chunks = .workers(1) }
+        let source = SourceInfo(try MediaInput(path: input))
+        let watch = try #require(SizeWatch(
+            maxSizeRatio: 1.0, source: try SourceStreamBytes(path: input, durationSeconds: source.durationSeconds),
+            originalBytes: OutputTarget.size(of: input), keyframeInterval: settings.resolvedKeyframeInterval(framesPerSecond: source.frameRate),
+            miniGOP: settings.miniGOP))
+        let stop = StopFlag()
+        let judged = Mutex<(projection: SizeWatch.Projection, chunks: ChunkProgress?)?>(nil)
+        let outcome = Result { () throws(EncodeError) in
+            try Transcoder(settings: settings).encode(input: input, output: scratch.path("out.mkv"), observer: { progress in
+                guard let projection = watch.projection(after: progress), projection.isOffCourse else { return }
+                judged.withLock { $0 = $0 ?? (projection, progress.chunks) }
+                stop.raise()
+            }, stop: stop, chunkFolder: scratch.path("chunks"))
+        }
+        guard case .failure(.cancelled) = outcome else {
+            Issue.record("the watch was to stop the encode: \(outcome)")
+            return
+        }
+        let (projection, chunks) = try #require(judged.withLock { $0 })
+        #expect(chunks != nil, "judged from a chunked encode's progress")
+        #expect(projection.share >= SizeWatch.earliestShare && projection.share < 1 && projection.ratio > 1, "\(projection)")
+    }
+
     @Test("a worker with no chunk left gives its CPUs to the workers still encoding",
           .enabled(if: CPUAffinity.current().count >= 2, "needs two CPUs"))
     func retiredWorkerLendsItsCPUs() throws {

@@ -17,6 +17,8 @@ final class ChunkBoard: @unchecked Sendable {
     private var meter: ProgressMeter
     private var framesDone: Int
     private var bytesDone: Int64
+    /// This run's encoded video, keyframes apart (for the size watch).
+    private var video = EncodedVideoBytes()
     /// Said in the summary: chunks encoded again after their worker process died.
     private(set) var retries: [String] = []
     /// What each worker is doing, for progress reports.
@@ -45,12 +47,20 @@ final class ChunkBoard: @unchecked Sendable {
     }
 
     /// A worker encoded one more picture.
-    func encodedPicture(bytes: Int) {
+    func encodedPicture(bytes: Int, isKeyframe: Bool) {
         condition.withLock {
             framesDone += 1
             bytesDone += Int64(bytes)
-            meter.update(frames: framesDone, outputBytes: bytesDone, chunks: chunkProgress)
+            video.add(bytes, isKeyframe: isKeyframe)
+            meter.update(frames: framesDone, outputBytes: bytesDone, video: watchedVideo, chunks: chunkProgress)
         }
+    }
+
+    /// The video bytes a size watch may judge: this run's, when it started from the first
+    /// picture. A resumed run's earlier chunks are counted as frames but not split into
+    /// keyframes and others, so it reports none and is not judged (it passed the gate before).
+    private var watchedVideo: EncodedVideoBytes {
+        meter.baseline == 0 ? video : EncodedVideoBytes()
     }
 
     /// Worker `number` (on `cpus`) is at `chunk` in process `pid`; nil chunk: between chunks or done.
@@ -68,10 +78,11 @@ final class ChunkBoard: @unchecked Sendable {
 
     /// A worker process died in the middle of chunk `index` (`how`): its pictures are taken
     /// back from the progress, and the chunk will be encoded again.
-    func retry(_ index: Int, after how: String, pictures: Int, bytes: Int) {
+    func retry(_ index: Int, after how: String, counted: EncodedVideoBytes) {
         condition.withLock {
-            framesDone -= pictures
-            bytesDone -= Int64(bytes)
+            framesDone -= counted.keyframes + counted.otherFrames
+            bytesDone -= counted.keyframeBytes + counted.otherBytes
+            video.remove(counted)
             retries.append("chunk \(index + 1) was encoded again: its worker process \(how)")
         }
     }

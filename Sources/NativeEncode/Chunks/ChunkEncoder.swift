@@ -32,7 +32,7 @@ package struct ChunkEncoder {
                 guard let task = try? JSONDecoder.av1d.decode(ChunkTask.self, from: line) else {
                     throw .encoder("chunk worker: unreadable task line")
                 }
-                let chunk = try worker.encode(task) { bytes in report(.picture(bytes: bytes)) }
+                let chunk = try worker.encode(task) { bytes, isKeyframe in report(.picture(bytes: bytes, isKeyframe: isKeyframe)) }
                 report(.finished(chunk))
             }
             return 0
@@ -47,7 +47,7 @@ package struct ChunkEncoder {
     }
 
     /// Decodes the pictures of the task's window from the keyframe it starts at and encodes them.
-    func encode(_ task: ChunkTask, onPicture: @escaping (Int) -> Void) throws(ChunkFailure) -> ChunkFolder.FinishedChunk {
+    func encode(_ task: ChunkTask, onPicture: @escaping (Int, Bool) -> Void) throws(ChunkFailure) -> ChunkFolder.FinishedChunk {
         do {
             return try encodeOrThrow(task, onPicture: onPicture)
         } catch .nothingToDo {
@@ -58,7 +58,7 @@ package struct ChunkEncoder {
         }
     }
 
-    private func encodeOrThrow(_ task: ChunkTask, onPicture: @escaping (Int) -> Void) throws(EncodeError) -> ChunkFolder.FinishedChunk {
+    private func encodeOrThrow(_ task: ChunkTask, onPicture: @escaping (Int, Bool) -> Void) throws(EncodeError) -> ChunkFolder.FinishedChunk {
         let settings = setup.settings
         // The job ends this process to stop it: nothing here raises the flag.
         let stop = StopFlag()
@@ -111,12 +111,12 @@ package struct ChunkEncoder {
 /// of the picture it encodes (kept by the index it was sent to the encoder with).
 private struct ChunkSink: ~Copyable {
     let file: ChunkFile.Writer
-    let onPicture: (Int) -> Void
+    let onPicture: (Int, Bool) -> Void
     private var pending: [Int64: (pts: Int64, duration: Int64)] = [:]
     private var nextIndex: Int64 = 0
     private var frames = 0
 
-    init(file: ChunkFile.Writer, onPicture: @escaping (Int) -> Void) {
+    init(file: ChunkFile.Writer, onPicture: @escaping (Int, Bool) -> Void) {
         self.file = file
         self.onPicture = onPicture
     }
@@ -142,7 +142,7 @@ private struct ChunkSink: ~Copyable {
         }
         try file.append(ChunkFile.Unit(pts: time.pts, duration: time.duration, isKeyframe: packet.isKeyframe, bytes: packet.bytes))
         frames += 1
-        onPicture(packet.bytes.count)
+        onPicture(packet.bytes.count, packet.isKeyframe)
     }
 }
 

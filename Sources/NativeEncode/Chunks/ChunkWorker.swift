@@ -38,11 +38,10 @@ struct ChunkWorker: Sendable {
                     if let process { current = process } else { current = try start() }
                     process = current
                     board.worker(number, cpus: setup.cpus, chunk: index, pid: current.pid)
-                    var counted = (pictures: 0, bytes: 0)
-                    let outcome = current.encode(task) { bytes in
-                        counted.pictures += 1
-                        counted.bytes += bytes
-                        board.encodedPicture(bytes: bytes)
+                    var counted = EncodedVideoBytes()
+                    let outcome = current.encode(task) { bytes, isKeyframe in
+                        counted.add(bytes, isKeyframe: isKeyframe)
+                        board.encodedPicture(bytes: bytes, isKeyframe: isKeyframe)
                     }
                     switch outcome {
                     case .finished(let chunk):
@@ -59,7 +58,7 @@ struct ChunkWorker: Sendable {
                             throw .encoder("chunk \(index + 1): its worker process \(how), \(attempt) times")
                         }
                         attempt += 1
-                        board.retry(index, after: how, pictures: counted.pictures, bytes: counted.bytes)
+                        board.retry(index, after: how, counted: counted)
                         continue
                     }
                     break

@@ -60,13 +60,14 @@ package final class ChunkWorkerProcess {
         send((try? JSONEncoder.av1d.encode(setup)) ?? Data())
     }
 
-    /// Hands over one chunk and waits for its end; `onPicture` gets each encoded picture's size.
-    func encode(_ task: ChunkTask, onPicture: (Int) -> Void) -> Outcome {
+    /// Hands over one chunk and waits for its end; `onPicture` gets each encoded picture's size
+    /// and whether it is a keyframe.
+    func encode(_ task: ChunkTask, onPicture: (Int, Bool) -> Void) -> Outcome {
         send((try? JSONEncoder.av1d.encode(task)) ?? Data())
         while let line = nextLine() {
             guard let report = try? JSONDecoder.av1d.decode(ChunkWorkerReport.self, from: Data(line)) else { continue }
             switch report {
-            case .picture(let bytes): onPicture(bytes)
+            case .picture(let bytes, let isKeyframe): onPicture(bytes, isKeyframe)
             case .finished(let chunk): return .finished(chunk)
             case .failed(let failure): return .failed(failure)
             }

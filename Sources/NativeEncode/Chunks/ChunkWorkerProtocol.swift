@@ -21,8 +21,8 @@ struct ChunkTask: Codable, Sendable {
 }
 
 enum ChunkWorkerReport: Codable, Sendable {
-    /// One more picture encoded, with its size: the job's progress.
-    case picture(bytes: Int)
+    /// One more picture encoded, with its size: the job's progress (and its size watch).
+    case picture(bytes: Int, isKeyframe: Bool)
     /// The chunk's file is committed (synced, renamed).
     case finished(ChunkFolder.FinishedChunk)
     case failed(ChunkFailure)
