@@ -71,7 +71,13 @@ struct WorkerCommand: ParsableCommand {
             var search = CRFSearchDecision.notSearched
             // The source's stream bytes: one read of the file, shared by the samples and the watch.
             var streams: SourceStreamBytes?
-            if let target = settings.qualityTarget {
+            if settings.qualityTarget != nil, let workFolder,
+               let crf = ChunkFolder.resumableCRF(in: workFolder, input: input, settings: settings) {
+                // An earlier attempt searched, passed the gate and left chunks at this CRF.
+                settings.crf = crf
+                search = .encode
+                emit(WorkerMessage(event: .stage, stage: "not searching the CRF again: resuming at CRF \(crf)"))
+            } else if let target = settings.qualityTarget {
                 search = try searchCRF(input, scratch: output, settings: &settings, target: target, gate: gate,
                                        streams: &streams, stop: stop)
             }

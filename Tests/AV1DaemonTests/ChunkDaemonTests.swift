@@ -86,6 +86,27 @@ struct ChunkDaemonTests {
         #expect(Media.decodesCleanly(daemon.library + "/movie.mkv"))
     }
 
+    @Test("with a quality target, a resumed title continues at the CRF its first attempt searched, without searching again")
+    func qualityTargetResumesAtItsCRF() throws {
+        let config = ["svt_preset": "8", "quality_target_ssim": "0.95"]
+        let daemon = try DaemonHarness(config)
+        try daemon.add("views-highrate.mkv", as: "movie.mkv")
+        try daemon.start()
+        let worker = try #require(Self.worker(of: daemon, pastChunks: 3), "\(daemon.log)")
+        let searched = try #require(daemon.records(for: "movie.mkv").last?.crfUsed, "the first attempt searched a CRF")
+        try Self.crash(daemon, worker: worker)
+        #expect(daemon.records(for: "movie.mkv").last?.crfSearch != nil, "the first attempt's search is on record")
+
+        try daemon.start()
+        #expect(daemon.wait(timeout: 600) { daemon.records(for: "movie.mkv").last?.status == .success }, "\(daemon.log)")
+        let job = try #require(daemon.records(for: "movie.mkv").last)
+        _ = try daemon.stop()
+        #expect(job.notes?.contains { $0.hasPrefix("resumed: ") } == true, "\(job.notes ?? [])")
+        #expect(job.crfSearch == nil && job.predictedRatio == nil, "no second search or prediction")
+        #expect(job.crfUsed == searched, "the resumed chunks and the rest share the searched CRF")
+        #expect(Media.decodesCleanly(daemon.library + "/movie.mkv"))
+    }
+
     @Test("a source replaced while the daemon was down is encoded afresh, not from its old chunks")
     func changedSourceStartsAfresh() throws {
         let (daemon, source) = try Self.crashedDaemon(pastChunks: 3)

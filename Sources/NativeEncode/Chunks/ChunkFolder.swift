@@ -72,6 +72,16 @@ package final class ChunkFolder: @unchecked Sendable {
         return earlier.finished.filter { OutputTarget.size(of: chunkPath($0.index, in: path)) == $0.bytes }.count
     }
 
+    /// The CRF an earlier attempt of this encode chose by its quality target's search, when
+    /// `path` holds finished chunks of it (same source, same settings but the CRF): a resumed
+    /// attempt continues at that CRF instead of searching again. Reads only.
+    package static func resumableCRF(in path: String, input: String, settings: EncodeSettings) -> Int? {
+        guard let earlier = readManifest(in: path), let chosen = earlier.settings.crf else { return nil }
+        var resumed = settings
+        resumed.crf = chosen
+        return resumableChunks(in: path, input: input, settings: resumed) > 0 ? chosen : nil
+    }
+
     private init(path: String, manifest: Manifest, note: String?) throws(EncodeError) {
         self.path = path
         self.manifest = manifest
