@@ -163,8 +163,7 @@ extension Supervisor {
             job.record.encodedBytes = progress.outputBytes
             job.record.chunks = progress.chunks
             job.record.speedBps = progress.elapsedSeconds > 0 ? Double(progress.outputBytes) / progress.elapsedSeconds : nil
-            job.record.rssBytes = job.worker.residentBytes
-            job.record.peakRssBytes = max(job.record.peakRssBytes ?? 0, job.record.rssBytes ?? 0)
+            // rssBytes and peakRssBytes: the once-a-second memory check (judgeMemory) keeps them.
             store.saveProgress(job.record)
         case .stage:
             job.record.stage = message.stage

@@ -56,19 +56,12 @@ public final class WorkerProcess: @unchecked Sendable {
         try input.fileHandleForWriting.write(contentsOf: try request.line())
         try input.fileHandleForWriting.close()
         Thread.detachNewThread { [weak self] in
-            var buffer = Data()
-            while true {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = buffer[buffer.startIndex..<newline]
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                    guard let message = WorkerMessage.parse(Data(line)) else { continue }
-                    queue.async { [weak self] in
-                        self?.lastMessageAt = DispatchTime.now()
-                        onMessage(message)
-                    }
+            var lines = DescriptorLines(reader.fileDescriptor)
+            while let line = lines.next() {
+                guard let message = WorkerMessage.parse(Data(line)) else { continue }
+                queue.async { [weak self] in
+                    self?.lastMessageAt = DispatchTime.now()
+                    onMessage(message)
                 }
             }
             linesDone.signal()

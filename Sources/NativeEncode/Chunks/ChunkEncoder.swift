@@ -16,8 +16,8 @@ package struct ChunkEncoder {
     /// Serves a job on standard input/output (see `ChunkWorkerSetup`) until it closes the pipe.
     /// Returns the process's exit status: 0 when every chunk was encoded, 1 after a failure.
     package static func serve() -> Int32 {
-        var lines = StandardInputLines()
-        guard let first = lines.next(), let setup = try? JSONDecoder.av1d.decode(ChunkWorkerSetup.self, from: first) else {
+        var lines = DescriptorLines(STDIN_FILENO)
+        guard let first = lines.next(), let setup = try? JSONDecoder.av1d.decode(ChunkWorkerSetup.self, from: Data(first)) else {
             FileHandle.standardError.write(Data("chunk worker: no setup line on standard input\n".utf8))
             return 64
         }
@@ -29,7 +29,7 @@ package struct ChunkEncoder {
             guard let cpus = CPUSet(list: setup.cpus) else { throw .encoder("chunk worker: bad CPU list \(setup.cpus)") }
             do { try CPUAffinity.confineThread(to: cpus) } catch { throw .system(error) }
             while let line = lines.next() {
-                guard let task = try? JSONDecoder.av1d.decode(ChunkTask.self, from: line) else {
+                guard let task = try? JSONDecoder.av1d.decode(ChunkTask.self, from: Data(line)) else {
                     throw .encoder("chunk worker: unreadable task line")
                 }
                 let chunk = try worker.encode(task) { bytes, isKeyframe in report(.picture(bytes: bytes, isKeyframe: isKeyframe)) }
@@ -143,28 +143,5 @@ private struct ChunkSink: ~Copyable {
         try file.append(ChunkFile.Unit(pts: time.pts, duration: time.duration, isKeyframe: packet.isKeyframe, bytes: packet.bytes))
         frames += 1
         onPicture(packet.bytes.count, packet.isKeyframe)
-    }
-}
-
-/// Standard input split into lines (without their "\n"); nil at the end.
-private struct StandardInputLines {
-    private var buffer = Data()
-    private var atEnd = false
-
-    mutating func next() -> Data? {
-        while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = buffer[buffer.startIndex..<newline]
-                buffer.removeSubrange(buffer.startIndex...newline)
-                return Data(line)
-            }
-            if atEnd {
-                defer { buffer = Data() }
-                return buffer.isEmpty ? nil : buffer
-            }
-            let received = FileHandle.standardInput.availableData
-            if received.isEmpty { atEnd = true }
-            buffer.append(received)
-        }
     }
 }

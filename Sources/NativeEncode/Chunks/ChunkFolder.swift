@@ -44,8 +44,7 @@ package final class ChunkFolder: @unchecked Sendable {
         let key = settings.chunkKey
         var note: String?
         if let earlier = readManifest(in: path) {
-            if earlier.version == Manifest.currentVersion && earlier.source == source && earlier.settings == key {
-                let kept = earlier.finished.filter { OutputTarget.size(of: chunkPath($0.index, in: path)) == $0.bytes }
+            if let kept = takeOver(earlier, in: path, source: source, key: key) {
                 var resumed = earlier
                 resumed.finished = kept
                 if !kept.isEmpty { note = "resumed: \(kept.count) of \(earlier.plan.count) chunks were already encoded" }
@@ -67,9 +66,16 @@ package final class ChunkFolder: @unchecked Sendable {
     /// How many finished chunks a run of this encode would take over from `path` (0 when there is
     /// no folder, or it is for another source or other settings). Reads only.
     package static func resumableChunks(in path: String, input: String, settings: EncodeSettings) -> Int {
-        guard let earlier = readManifest(in: path), earlier.version == Manifest.currentVersion,
-              earlier.settings == settings.chunkKey, let source = try? FileIdentity(path: input), earlier.source == source else { return 0 }
-        return earlier.finished.filter { OutputTarget.size(of: chunkPath($0.index, in: path)) == $0.bytes }.count
+        guard let earlier = readManifest(in: path), let source = try? FileIdentity(path: input) else { return 0 }
+        return takeOver(earlier, in: path, source: source, key: settings.chunkKey)?.count ?? 0
+    }
+
+    /// The chunks of `earlier` a run for `source` with settings `key` takes over (those whose
+    /// files are still whole); nil when it is for another source, other settings or an older av1d.
+    private static func takeOver(_ earlier: Manifest, in path: String, source: FileIdentity,
+                                 key: EncodeSettings) -> [FinishedChunk]? {
+        guard earlier.version == Manifest.currentVersion && earlier.source == source && earlier.settings == key else { return nil }
+        return earlier.finished.filter { OutputTarget.size(of: chunkPath($0.index, in: path)) == $0.bytes }
     }
 
     /// The CRF an earlier attempt of this encode chose by its quality target's search, when

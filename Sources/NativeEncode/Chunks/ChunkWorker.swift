@@ -12,7 +12,9 @@ struct ChunkWorker: Sendable {
     /// This worker's place among the run's workers.
     let number: Int
     let executable: String
-    let setup: ChunkWorkerSetup
+    let source: String
+    let settings: EncodeSettings
+    let cpus: CPUSet
     let board: ChunkBoard
     let processes: ChunkProcessList
 
@@ -20,64 +22,67 @@ struct ChunkWorker: Sendable {
     func run() {
         var process: ChunkWorkerProcess?
         defer {
-            board.worker(number, cpus: setup.cpus, chunk: nil, pid: nil)
+            board.worker(number, cpus: "\(cpus)", chunk: nil, pid: nil)
             if let process {
                 process.finish()
                 processes.ended(process, worker: number)
             }
             // No chunk left for this worker: its CPUs help the workers still at their last chunks.
-            if let cpus = CPUSet(list: setup.cpus) { processes.retire(cpus) }
+            processes.retire(cpus)
         }
         do throws(EncodeError) {
             while let index = board.claim() {
-                let window = board.plan.window(index)
-                let task = ChunkTask(index: index, start: window.start, end: window.end, path: board.folder.chunkPath(index))
-                var attempt = 1
-                while true {
-                    let current: ChunkWorkerProcess
-                    if let process { current = process } else { current = try start() }
-                    process = current
-                    board.worker(number, cpus: setup.cpus, chunk: index, pid: current.pid)
-                    var counted = EncodedVideoBytes()
-                    let outcome = current.encode(task) { bytes, isKeyframe in
-                        counted.add(bytes, isKeyframe: isKeyframe)
-                        board.encodedPicture(bytes: bytes, isKeyframe: isKeyframe)
-                    }
-                    switch outcome {
-                    case .finished(let chunk):
-                        try board.finished(chunk)
-                    case .failed(.mismatch(let reason)):
-                        throw board.reject(reason)
-                    case .failed(let failure):
-                        throw failure.encodeError
-                    case .died(let how):
-                        processes.ended(current, worker: number)
-                        process = nil
-                        if board.stop.isRaised { return }
-                        guard attempt < Self.attemptsPerChunk else {
-                            throw .encoder("chunk \(index + 1): its worker process \(how), \(attempt) times")
-                        }
-                        attempt += 1
-                        board.retry(index, after: how, counted: counted)
-                        continue
-                    }
-                    break
-                }
+                guard try encode(index, in: &process) else { return }
             }
         } catch {
             board.fail(error)
         }
     }
 
+    /// Encodes chunk `index` in `process` (started when there is none), and again in a new one
+    /// if it dies; false when the run was stopped meanwhile.
+    private func encode(_ index: Int, in process: inout ChunkWorkerProcess?) throws(EncodeError) -> Bool {
+        let window = board.plan.window(index)
+        let task = ChunkTask(index: index, start: window.start, end: window.end, path: board.folder.chunkPath(index))
+        var attempt = 1
+        while true {
+            let current: ChunkWorkerProcess
+            if let process { current = process } else { current = try start() }
+            process = current
+            board.worker(number, cpus: "\(cpus)", chunk: index, pid: current.pid)
+            var counted = EncodedVideoBytes()
+            let outcome = current.encode(task) { bytes, isKeyframe in
+                counted.add(bytes, isKeyframe: isKeyframe)
+                board.encodedPicture(bytes: bytes, isKeyframe: isKeyframe)
+            }
+            switch outcome {
+            case .finished(let chunk):
+                try board.finished(chunk)
+                return true
+            case .failed(.mismatch(let reason)):
+                throw board.reject(reason)
+            case .failed(let failure):
+                throw failure.encodeError
+            case .died(let how):
+                processes.ended(current, worker: number)
+                process = nil
+                if board.stop.isRaised { return false }
+                guard attempt < Self.attemptsPerChunk else {
+                    throw .encoder("chunk \(index + 1): its worker process \(how), \(attempt) times")
+                }
+                attempt += 1
+                board.retry(index, after: how, counted: counted)
+            }
+        }
+    }
+
     private func start() throws(EncodeError) -> ChunkWorkerProcess {
-        let own = CPUSet(list: setup.cpus) ?? CPUSet([])
-        var setup = setup
         // A process started after other workers retired (a retry near the end) gets their CPUs too.
-        setup.cpus = "\(processes.widened(own))"
+        let setup = ChunkWorkerSetup(source: source, settings: settings, cpus: "\(processes.widened(cpus))")
         let process = try EncodeError.system { () throws(SystemError) in
             try ChunkWorkerProcess(executable: executable, setup: setup)
         }
-        processes.add(process, cpus: own)
+        processes.add(process, cpus: cpus)
         return process
     }
 }

@@ -12,7 +12,7 @@ package final class ChunkWorkerProcess {
     let pid: pid_t
     private let input: Int32
     private let output: Int32
-    private var buffer: [UInt8] = []
+    private var lines: DescriptorLines
     private var exit: String?
     /// The process's peak resident memory, known once it has ended.
     private(set) var peakRSSBytes = 0
@@ -56,6 +56,7 @@ package final class ChunkWorkerProcess {
         pid = spawned
         input = toChild[1]
         output = fromChild[0]
+        lines = DescriptorLines(fromChild[0])
         // Encoding plain values cannot fail.
         send((try? JSONEncoder.av1d.encode(setup)) ?? Data())
     }
@@ -64,7 +65,7 @@ package final class ChunkWorkerProcess {
     /// and whether it is a keyframe.
     func encode(_ task: ChunkTask, onPicture: (Int, Bool) -> Void) -> Outcome {
         send((try? JSONEncoder.av1d.encode(task)) ?? Data())
-        while let line = nextLine() {
+        while let line = lines.next() {
             guard let report = try? JSONDecoder.av1d.decode(ChunkWorkerReport.self, from: Data(line)) else { continue }
             switch report {
             case .picture(let bytes, let isKeyframe): onPicture(bytes, isKeyframe)
@@ -98,21 +99,6 @@ package final class ChunkWorkerProcess {
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else { return }
             offset += written
-        }
-    }
-
-    private func nextLine() -> [UInt8]? {
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(buffer[..<newline])
-                buffer.removeSubrange(...newline)
-                return line
-            }
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(output, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return nil }
-            buffer += chunk[..<count]
         }
     }
 

@@ -63,7 +63,7 @@ final class ChunkedRun {
         self.callerFolder = callerFolder
         let processes = self.processes
         threads = sets.enumerated().map { number, cpus in
-            let worker = ChunkWorker(number: number, executable: executable, setup: ChunkWorkerSetup(source: input, settings: settings, cpus: "\(cpus)"),
+            let worker = ChunkWorker(number: number, executable: executable, source: input, settings: settings, cpus: cpus,
                                      board: board, processes: processes)
             return PipelineThread(name: "av1d-chunk-\(number)") { worker.run() }
         }
