@@ -32,4 +32,22 @@ struct SourceVerificationDaemonTests {
         #expect(!daemon.files().contains("cut-short.mkv"), "no replacement beside the original")
         #expect(Media.videoCodec(daemon.library + "/hdr10.mkv").hasPrefix("av1"), "the good file next to them was replaced")
     }
+
+    @Test("a read error in a title the daemon chunks: Failed with the errno, original byte-identical, no Success, no chunks left")
+    func incompleteChunkedSource() throws {
+        let daemon = try DaemonHarness(["max_attempts": "1", "chunked": "2", "predict": "false"])
+        let flaky = try daemon.add("chunky.mkv", as: "flaky.mkv")
+        let before = Media.sha(flaky)
+        // The fault shim is inherited by the worker and its chunk worker processes. Reads fail once
+        // 75% of the file's bytes were read by a process: here the worker's source identity (which
+        // digests both ends) reads past that first, before any chunk is cut.
+        try daemon.start(environment: ReadFault.environment(failing: flaky, after: 0.75))
+        #expect(daemon.wait { daemon.records(for: "flaky.mkv").last?.status == .failed }, "\(daemon.log)")
+        #expect(try daemon.stop().status == 0)
+        let job = try #require(daemon.records(for: "flaky.mkv").last)
+        #expect((job.reason ?? "").contains("Input/output error"), "reason: \(job.reason ?? "")")
+        #expect(!daemon.records(for: "flaky.mkv").contains { $0.status == .success })
+        #expect(Media.sha(flaky) == before, "the original is byte-identical")
+        #expect(daemon.files(in: daemon.temp).isEmpty, "no chunks or partial output left: \(daemon.files(in: daemon.temp))")
+    }
 }
